@@ -1,0 +1,193 @@
+"""The ``marianne-lint`` command: options, file discovery, output and exit codes.
+
+Exit codes: 0 no finding at or above the failing severity, 1 findings at or
+above it (unreadable and unparsable files included), 2 the tool could not do
+its job (bad option or configuration, internal error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from marianne_lint import __version__
+from marianne_lint.config import Config, ConfigError, find_config, load_config
+from marianne_lint.diagnostics import Diagnostic, Severity
+from marianne_lint.kinds import KINDS
+
+EXIT_OK, EXIT_FINDINGS, EXIT_TOOL = 0, 1, 2
+
+#: Folders a walk never enters.
+SKIP_DIRS = {
+    ".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".nox",
+    ".mypy_cache", ".ruff_cache", ".pytest_cache", ".marianne-lint-cache", ".idea", ".vscode",
+}
+SUBCOMMANDS = ("rules", "schema", "graph")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_TOOL)
+
+
+def _lint_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="marianne-lint",
+        description="Lint Marianne scores, conductor configs, instrument profiles and fleet files. "
+        "Subcommands: `marianne-lint rules [RULE]`, `marianne-lint schema [--check]`, "
+        "`marianne-lint graph SCORE`.",
+    )
+    parser.add_argument("paths", nargs="*", help="files and folders to lint ('-' reads standard input); default: .")
+    parser.add_argument("--kind", choices=KINDS, help="lint every input as this kind instead of detecting it")
+    parser.add_argument("--format", choices=("full", "concise", "json", "sarif", "github", "gitlab"), help=(
+        "output format (default: full, or github when GITHUB_ACTIONS=true)"
+    ))
+    parser.add_argument("--output-file", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--stdin-filename", metavar="PATH", help="the path to report for standard input")
+    parser.add_argument("--config", metavar="FILE", help="use this configuration file")
+    parser.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    parser.add_argument("--select", metavar="RULES", help="comma-separated rules to enable (replaces the default)")
+    parser.add_argument("--extend-select", metavar="RULES", help="comma-separated rules to enable in addition")
+    parser.add_argument("--ignore", metavar="RULES", help="comma-separated rules to disable")
+    parser.add_argument("--fail-on", choices=("error", "warning", "info"), default=None, help=(
+        "lowest severity that makes the exit code 1 (default: error)"
+    ))
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--version", action="version", version=f"marianne-lint {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] in SUBCOMMANDS and not Path(args[0]).exists():
+            from marianne_lint import commands
+
+            return commands.run(args[0], args[1:])
+        return _lint(_lint_parser().parse_args(args))
+    except ConfigError as exc:
+        print(f"marianne-lint: {exc}", file=sys.stderr)
+        return EXIT_TOOL
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def effective_config(args: argparse.Namespace) -> Config:
+    """The configuration file's settings with command-line options on top."""
+    from marianne_lint.rules import option_defaults
+
+    config = Config()
+    if args.config:
+        config = load_config(Path(args.config), option_defaults())
+    elif not args.isolated:
+        found = find_config(Path.cwd())
+        if found is not None:
+            config = load_config(found, option_defaults())
+    if args.select is not None:
+        config.select = _split(args.select)
+    if args.extend_select:
+        config.extend_select = [*config.extend_select, *_split(args.extend_select)]
+    if args.ignore:
+        config.ignore = [*config.ignore, *_split(args.ignore)]
+    return config
+
+
+def discover(paths: Sequence[str], config: Config) -> Iterator[tuple[str, bool]]:
+    """(path, found by a folder walk) for every input, deterministic and without repeats."""
+    seen: set[str] = set()
+    for raw in paths:
+        if raw == "-":
+            yield raw, False
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            for found in _walk(path, config):
+                key = os.path.normpath(found)
+                if key not in seen:
+                    seen.add(key)
+                    yield found, True
+        else:
+            key = os.path.normpath(raw)
+            if key not in seen:
+                seen.add(key)
+                yield raw, False
+
+
+def _walk(folder: Path, config: Config) -> list[str]:
+    out: list[str] = []
+    for current, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not config.excluded(os.path.join(current, d)))
+        for name in sorted(files):
+            if name.endswith((".yaml", ".yml")):
+                full = os.path.join(current, name)
+                if not config.excluded(full):
+                    out.append(full)
+    return sorted(out)
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from marianne_lint.lint import Settings, lint_source
+    from marianne_lint.report import Report, renderer
+    from marianne_lint.source import read_path, read_stdin
+
+    config = effective_config(args)
+    settings = Settings.from_config(config)
+    max_bytes = int(str(settings.option("max-file-size")))
+    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "full")
+
+    diagnostics: list[Diagnostic] = []
+    lines: dict[tuple[str, int], str] = {}
+    files = 0
+    failed = False
+    for path, walked in discover(args.paths or ["."], config):
+        if path == "-":
+            source = read_stdin(args.stdin_filename or "-")
+            disk: Path | None = Path(args.stdin_filename) if args.stdin_filename else None
+        else:
+            source = read_path(path, path, max_bytes)
+            disk = Path(path)
+        try:
+            result = lint_source(source, settings, kind=args.kind, walked=walked, file_path=disk)
+        except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
+            failed = True
+            print(f"marianne-lint: internal error while linting {source.path}: {type(exc).__name__}: {exc}",
+                  file=sys.stderr)
+            continue
+        if result is None:
+            continue
+        files += 1
+        diagnostics.extend(result.diagnostics)
+        for number, text in result.lines.items():
+            lines[(result.path, number)] = text
+
+    diagnostics.sort(key=Diagnostic.sort_key)
+    report = Report(diagnostics, files, lines)
+    text = renderer(fmt)(report)
+    if args.output_file:
+        try:
+            Path(args.output_file).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"marianne-lint: cannot write {args.output_file}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_TOOL
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if failed:
+        print("marianne-lint: some files could not be linted because of an internal error; please report it",
+              file=sys.stderr)
+        return EXIT_TOOL
+    if args.exit_zero:
+        return EXIT_OK
+    threshold = Severity.parse(args.fail_on or "error")
+    return EXIT_FINDINGS if any(d.severity >= threshold for d in diagnostics) else EXIT_OK

@@ -1,0 +1,459 @@
+"""Read YAML text into Python data plus the position of every node.
+
+ruamel.yaml's event parser (its libyaml binding when installed, else the
+pure-Python parser) supplies events with marks; this module composes them
+into the values Marianne's YAML 1.1 safe loader would build (booleans for
+``on``, base-60 numbers, merge keys, last-one-wins duplicate keys) and a
+parallel :class:`~marianne_lint.positions.PNode` tree. It is iterative, so
+deep nesting cannot exhaust the Python stack, and it bounds alias expansion
+and depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from marianne_lint.diagnostics import Finding
+from marianne_lint.positions import MAP, SCALAR, SEQ, Path, PNode, Span
+from marianne_lint.yaml11 import ScalarError, construct_tagged, resolve_plain
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Resource bounds for one file."""
+
+    max_alias_nodes: int = 100_000
+    """How many nodes aliases may add to the document in all."""
+    max_depth: int = 200
+    """How deeply collections may nest."""
+
+
+@dataclass(frozen=True, slots=True)
+class Yaml11Note:
+    """A scalar that YAML 1.1 (Marianne) reads differently from YAML 1.2."""
+
+    path: Path
+    node: PNode
+    is_key: bool
+    value: Any
+
+
+@dataclass(slots=True)
+class Loaded:
+    """The outcome of loading one file."""
+
+    data: Any = None
+    root: PNode | None = None
+    ok: bool = False
+    """False when Marianne's loader would refuse the file."""
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[Yaml11Note] = field(default_factory=list)
+    text_spans: list[tuple[int, int]] = field(default_factory=list)
+    """Character ranges of quoted and block scalars (where '#' is not a comment)."""
+    empty: bool = False
+    """True when the stream holds no document at all."""
+
+
+class LoadAbort(Exception):
+    """Marianne's loader would stop here; carries the finding."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def _span(start: Any, end: Any) -> Span:
+    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+def _point(mark: Any) -> Span:
+    return Span(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2)
+
+
+def _events(text: str) -> Iterator[Any]:
+    try:
+        from _ruamel_yaml_clibz import CParser
+    except ImportError:
+        try:
+            from _ruamel_yaml import CParser
+        except ImportError:
+            CParser = None  # noqa: N806
+    if CParser is not None:
+        parser = CParser(text)
+        while True:
+            event = parser.get_event()
+            if event is None:
+                return
+            yield event
+    else:  # pragma: no cover - exercised only without a C extension
+        from ruamel.yaml import YAML
+
+        yield from YAML(typ="safe", pure=True).parse(text)
+
+
+class _Frame:
+    __slots__ = ("kind", "node", "path", "items", "pairs", "pending", "anchor", "size", "tag")
+
+    def __init__(self, kind: str, node: PNode, path: Path, anchor: str | None, tag: str | None) -> None:
+        self.kind = kind
+        self.node = node
+        self.path = path
+        self.items: list[Any] = []
+        self.pairs: list[tuple[Any, PNode, Any, PNode]] = []
+        self.pending: tuple[Any, PNode] | None = None
+        self.anchor = anchor
+        self.size = 1
+        self.tag = tag
+
+
+_MERGE_TAG_NOTE = "merge"
+_MAP_TAGS = {None, "!", "tag:yaml.org,2002:map"}
+_SEQ_TAGS = {None, "!", "tag:yaml.org,2002:seq"}
+
+
+class _Composer:
+    def __init__(self, text: str, limits: Limits) -> None:
+        self.text = text
+        self.limits = limits
+        self.out = Loaded()
+        self.anchors: dict[str, tuple[Any, PNode, int]] = {}
+        self.building: set[str] = set()
+        self.alias_nodes = 0
+        self.stack: list[_Frame] = []
+        self.result: tuple[Any, PNode] | None = None
+
+    # -- entry ------------------------------------------------------------------------------------
+    def run(self) -> Loaded:
+        from ruamel.yaml.error import MarkedYAMLError, YAMLError
+        from ruamel.yaml.reader import ReaderError
+
+        documents = 0
+        try:
+            for event in _events(self.text):
+                name = type(event).__name__
+                if name == "DocumentStartEvent":
+                    documents += 1
+                    if documents > 1:
+                        raise LoadAbort(
+                            Finding(
+                                "yaml-syntax",
+                                _point(event.start_mark),
+                                "a second YAML document starts here; Marianne reads exactly one document per file",
+                            )
+                        )
+                    self.anchors.clear()
+                elif name in ("StreamStartEvent", "StreamEndEvent", "DocumentEndEvent"):
+                    continue
+                else:
+                    self._event(name, event)
+        except LoadAbort as abort:
+            self.out.findings.append(abort.finding)
+            return self.out
+        except ReaderError as exc:
+            self.out.findings.append(self._reader_finding(exc))
+            return self.out
+        except MarkedYAMLError as exc:
+            self.out.findings.append(self._syntax_finding(exc))
+            return self.out
+        except YAMLError as exc:
+            self.out.findings.append(Finding("yaml-syntax", Span(1, 1, 1, 2), f"YAML error: {exc}"))
+            return self.out
+        if self.result is None:
+            self.out.empty = True
+        else:
+            self.out.data, self.out.root = self.result
+        self.out.ok = True
+        return self.out
+
+    # -- errors -----------------------------------------------------------------------------------
+    def _syntax_finding(self, exc: Any) -> Finding:
+        problem = (exc.problem or "invalid YAML").strip()
+        context = (exc.context or "").strip()
+        mark = exc.problem_mark or exc.context_mark
+        span = _point(mark) if mark is not None else Span(1, 1, 1, 2)
+        message = f"YAML syntax error: {problem}"
+        if context:
+            message += f" ({context})"
+        finding = Finding("yaml-syntax", span, message)
+        if exc.context_mark is not None and exc.problem_mark is not None:
+            ctx = _point(exc.context_mark)
+            if ctx != span:
+                finding.related.append((ctx, context or "the construct started here"))
+        if "\t" in self._line_text(span.line):
+            finding.suggestion = "YAML does not allow tab characters for indentation; indent with spaces"
+        return finding
+
+    def _reader_finding(self, exc: Any) -> Finding:
+        position = int(getattr(exc, "position", 0) or 0)
+        before = self.text[:position]
+        line = before.count("\n") + 1
+        column = position - (before.rfind("\n") + 1) + 1
+        char = getattr(exc, "character", None)
+        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        return Finding(
+            "yaml-syntax",
+            Span(line, column, line, column + 1),
+            f"unacceptable character {shown}: YAML does not allow control characters in a file",
+        )
+
+    def _line_text(self, line: int) -> str:
+        lines = self.text.split("\n", line)
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    # -- composition ------------------------------------------------------------------------------
+    def _child_path(self) -> Path:
+        if not self.stack:
+            return ()
+        frame = self.stack[-1]
+        if frame.kind == SEQ:
+            return (*frame.path, len(frame.items))
+        if frame.pending is None:
+            return (*frame.path, "<key>")
+        return (*frame.path, frame.pending[0])
+
+    def _event(self, name: str, event: Any) -> None:
+        if name == "ScalarEvent":
+            self._scalar(event)
+        elif name == "AliasEvent":
+            self._alias(event)
+        elif name in ("MappingStartEvent", "SequenceStartEvent"):
+            kind = MAP if name == "MappingStartEvent" else SEQ
+            tag = event.tag
+            if tag not in (_MAP_TAGS if kind == MAP else _SEQ_TAGS) and tag not in _SPECIAL_COLLECTION_TAGS:
+                raise LoadAbort(
+                    Finding(
+                        "yaml-syntax",
+                        _span(event.start_mark, event.end_mark),
+                        f"the tag {tag} is not one a safe YAML loader constructs",
+                    )
+                )
+            if len(self.stack) >= self.limits.max_depth:
+                raise LoadAbort(
+                    Finding(
+                        "resource-limit",
+                        _point(event.start_mark),
+                        f"collections nest more than {self.limits.max_depth} levels deep here; "
+                        "the file is not linted further (option max-depth)",
+                    )
+                )
+            node = PNode(_span(event.start_mark, event.end_mark), kind)
+            if event.anchor:
+                self.building.add(event.anchor)
+            self.stack.append(_Frame(kind, node, self._child_path(), event.anchor, tag))
+        elif name in ("MappingEndEvent", "SequenceEndEvent"):
+            frame = self.stack.pop()
+            end = event.end_mark
+            span = frame.node.span
+            frame.node.span = Span(span.line, span.column, end.line + 1, end.column + 1)
+            value = self._finish_mapping(frame) if frame.kind == MAP else self._finish_sequence(frame)
+            if frame.anchor:
+                self.building.discard(frame.anchor)
+                self.anchors[frame.anchor] = (value, frame.node, frame.size)
+            self._emit(value, frame.node, frame.size, is_collection=True)
+
+    def _scalar(self, event: Any) -> None:
+        node = PNode(_span(event.start_mark, event.end_mark), SCALAR)
+        text: str = event.value
+        node.text = text
+        style = event.style or None
+        node.style = style
+        is_key = bool(self.stack) and self.stack[-1].kind == MAP and self.stack[-1].pending is None
+        note: str | None = None
+        try:
+            if event.tag is None or event.tag == "!":
+                if event.implicit[0]:
+                    value, note = resolve_plain(text)
+                    if note == "value":
+                        if not is_key:
+                            raise ScalarError(
+                                "a plain '=' is the YAML 1.1 'value' indicator, which a safe loader cannot construct"
+                            )
+                        note = None
+                else:
+                    value = text
+            else:
+                value = construct_tagged(event.tag, text)
+        except ScalarError as exc:
+            raise LoadAbort(Finding("yaml-syntax", node.span, f"cannot read this value: {exc}")) from None
+        if style is not None:
+            self.out.text_spans.append((event.start_mark.index, event.end_mark.index))
+        if note is not None:
+            node.note = note
+            if note != _MERGE_TAG_NOTE:
+                path = self._child_path()
+                if is_key:
+                    path = (*path[:-1], value)
+                self.out.notes.append(Yaml11Note(path, node, is_key, value))
+        if event.anchor:
+            self.anchors[event.anchor] = (value, node, 1)
+        self._emit(value, node, 1)
+
+    def _alias(self, event: Any) -> None:
+        anchor = event.anchor
+        if anchor in self.building:
+            raise LoadAbort(
+                Finding(
+                    "resource-limit",
+                    _span(event.start_mark, event.end_mark),
+                    f"the alias *{anchor} refers to a collection that contains it; "
+                    "a recursive structure cannot be a Marianne config",
+                )
+            )
+        if anchor not in self.anchors:
+            raise LoadAbort(
+                Finding(
+                    "yaml-syntax",
+                    _span(event.start_mark, event.end_mark),
+                    f"the alias *{anchor} is used before any anchor &{anchor} is defined",
+                )
+            )
+        value, node, size = self.anchors[anchor]
+        self.alias_nodes += size
+        if self.alias_nodes > self.limits.max_alias_nodes:
+            raise LoadAbort(
+                Finding(
+                    "resource-limit",
+                    _span(event.start_mark, event.end_mark),
+                    f"aliases expand the document by more than {self.limits.max_alias_nodes} nodes "
+                    "(an alias bomb?); the file is not linted further (option max-alias-nodes)",
+                )
+            )
+        self._emit(value, node, size, is_alias=True)
+
+    def _emit(self, value: Any, node: PNode, size: int, *, is_collection: bool = False, is_alias: bool = False) -> None:
+        if not self.stack:
+            self.result = (value, node)
+            return
+        frame = self.stack[-1]
+        frame.size += size
+        if frame.kind == SEQ:
+            frame.items.append((value, node))
+            return
+        if frame.pending is None:
+            if is_collection or (is_alias and isinstance(value, (dict, list, set))):
+                if not _hashable(value):
+                    raise LoadAbort(
+                        Finding(
+                            "yaml-syntax",
+                            node.span,
+                            "a mapping key must be a single value; Marianne's loader cannot use a "
+                            "list or mapping as a key",
+                        )
+                    )
+            frame.pending = (value, node)
+            return
+        key, key_node = frame.pending
+        frame.pending = None
+        frame.pairs.append((key, key_node, value, node))
+
+    def _finish_sequence(self, frame: _Frame) -> Any:
+        node = frame.node
+        node.items = [item_node for _, item_node in frame.items]
+        values = [value for value, _ in frame.items]
+        if frame.tag in ("tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"):
+            pairs: list[tuple[Any, Any]] = []
+            for value in values:
+                if not isinstance(value, dict) or len(value) != 1:
+                    raise LoadAbort(
+                        Finding("yaml-syntax", node.span, f"{frame.tag} needs a list of one-key mappings")
+                    )
+                pairs.extend(value.items())
+            return pairs
+        return values
+
+    def _finish_mapping(self, frame: _Frame) -> Any:
+        node = frame.node
+        keys: dict[Any, PNode] = {}
+        values: dict[Any, PNode] = {}
+        data: dict[Any, Any] = {}
+        merged: list[tuple[Any, PNode, Any, PNode]] = []
+        own: list[tuple[Any, PNode, Any, PNode]] = []
+        for pair in frame.pairs:
+            key_node = pair[1]
+            if key_node.note == _MERGE_TAG_NOTE:
+                merged.extend(self._merge_sources(pair[2], pair[3]))
+            else:
+                own.append(pair)
+        for key, key_node, value, value_node in merged:
+            if key not in data:  # the first mapping merged wins
+                data[key] = value
+                keys[key] = key_node
+                values[key] = value_node
+        merged_keys = set(data)
+        seen: dict[Any, PNode] = {}
+        for key, key_node, value, value_node in own:
+            if key in seen:
+                self._duplicate(frame, key, seen[key], key_node)
+            seen[key] = key_node
+            # Plain dict assignment, as Marianne's loader does: a later equal key
+            # (also 1 and true) replaces the value and keeps the first key's place.
+            data[key] = value
+            keys[key] = key_node
+            values[key] = value_node
+            merged_keys.discard(key)
+        node.keys, node.values = keys, values
+        node.merged = frozenset(merged_keys)
+        if frame.tag == "tag:yaml.org,2002:set":
+            return set(data)
+        return data
+
+    def _merge_sources(self, value: Any, value_node: PNode) -> list[tuple[Any, PNode, Any, PNode]]:
+        if isinstance(value, dict):
+            return _pairs_of(value, value_node)
+        if isinstance(value, list) and value_node.items is not None:
+            groups = []
+            for item, item_node in zip(value, value_node.items, strict=True):
+                if not isinstance(item, dict):
+                    raise LoadAbort(
+                        Finding(
+                            "yaml-syntax",
+                            item_node.span,
+                            "a merge key (<<) takes a mapping or a list of mappings; this item is not a mapping",
+                        )
+                    )
+                groups.append(_pairs_of(item, item_node))
+            return [pair for group in groups for pair in group]
+        raise LoadAbort(
+            Finding(
+                "yaml-syntax",
+                value_node.span,
+                "a merge key (<<) takes a mapping or a list of mappings",
+            )
+        )
+
+    def _duplicate(self, frame: _Frame, key: Any, first: PNode, second: PNode) -> None:
+        shown = second.text if second.text is not None else str(key)
+        where = ".".join(str(step) for step in frame.path) or "the top level"
+        same = "" if first.text == second.text else f" (YAML 1.1 reads '{first.text}' and '{shown}' as the same key)"
+        self.out.findings.append(
+            Finding(
+                "duplicate-key",
+                second.span,
+                f"key '{shown}' appears twice in {where}{same}; Marianne silently keeps only this last value",
+                related=[(first.span, f"first '{first.text}' here")],
+            )
+        )
+
+
+_SPECIAL_COLLECTION_TAGS = {"tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs", "tag:yaml.org,2002:set"}
+
+
+def _pairs_of(value: dict[Any, Any], node: PNode) -> list[tuple[Any, PNode, Any, PNode]]:
+    keys = node.keys or {}
+    values = node.values or {}
+    return [(key, keys[key], item, values[key]) for key, item in value.items() if key in keys]
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def load(text: str, limits: Limits | None = None) -> Loaded:
+    """Load one YAML document from ``text``."""
+    return _Composer(text, limits or Limits()).run()

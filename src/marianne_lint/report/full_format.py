@@ -1,0 +1,36 @@
+"""``full`` (the default): each finding with its source line, a caret, related places and help."""
+
+from __future__ import annotations
+
+from marianne_lint.diagnostics import Diagnostic
+from marianne_lint.report import Report, summary_line
+from marianne_lint.report.concise_format import line_of
+
+
+def _excerpt(d: Diagnostic, text: str) -> list[str]:
+    number = str(d.line)
+    pad = " " * len(number)
+    expanded = text.expandtabs(1)
+    start = max(d.column - 1, 0)
+    if d.span.end_line == d.line and d.span.end_column > d.column:
+        width = d.span.end_column - d.column
+    else:
+        width = max(len(expanded.rstrip()) - start, 1)
+    width = max(1, min(width, max(len(expanded.rstrip()) - start, 1)))
+    return [f"{pad} |", f"{number} | {expanded.rstrip()}", f"{pad} | {' ' * start}{'^' * width}"]
+
+
+def render(report: Report) -> str:
+    out: list[str] = []
+    for d in report.diagnostics:
+        out.append(line_of(d))
+        text = report.lines.get((d.path, d.line))
+        if text is not None:
+            out.extend(_excerpt(d, text))
+        for related in d.related:
+            out.append(f"  = related: {related.path}:{related.line}:{related.column}: {related.message}")
+        if d.suggestion:
+            out.append(f"  = help: {d.suggestion}")
+        out.append("")
+    out.append(summary_line(report))
+    return "\n".join(out) + "\n"

@@ -1,0 +1,44 @@
+"""``json``: the machine-readable report of conventions.md (version 1)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from marianne_lint.diagnostics import Diagnostic, Severity
+from marianne_lint.report import Report, rule_url
+
+
+def as_dict(d: Diagnostic) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "path": d.path,
+        "line": d.span.line,
+        "column": d.span.column,
+        "end_line": d.span.end_line,
+        "end_column": d.span.end_column,
+        "code": d.code,
+        "rule": d.rule,
+        "severity": d.severity.label,
+        "message": d.message,
+        "related": [
+            {"path": r.path, "line": r.line, "column": r.column, "message": r.message} for r in d.related
+        ],
+    }
+    if d.suggestion:
+        out["suggestion"] = d.suggestion
+    out["url"] = rule_url(d.rule)
+    return out
+
+
+def render(report: Report) -> str:
+    document = {
+        "version": 1,
+        "diagnostics": [as_dict(d) for d in report.diagnostics],
+        "summary": {
+            "files": report.files,
+            "error": report.count(Severity.ERROR),
+            "warning": report.count(Severity.WARNING),
+            "info": report.count(Severity.INFO),
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,101 @@
+"""The rule registry: a literal list of every rule, in code order."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from marianne_lint.config import Config, ConfigError, did_you_mean
+from marianne_lint.rules import reading, schema
+from marianne_lint.rules.base import Context, Rule
+
+RULES: list[Rule] = [
+    reading.YamlSyntax(),
+    reading.DuplicateKey(),
+    reading.Yaml11BooleanKey(),
+    reading.Yaml11BooleanValue(),
+    reading.Yaml11Number(),
+    reading.UnreadableFile(),
+    reading.ResourceLimit(),
+    reading.UnusedSuppression(),
+    reading.UnknownRuleInSuppression(),
+    schema.SchemaUnknownKey(),
+    schema.SchemaMissingKey(),
+    schema.SchemaType(),
+    schema.SchemaRange(),
+    schema.SchemaEnum(),
+    schema.SchemaPattern(),
+    schema.SchemaRegex(),
+    schema.SchemaKeyType(),
+    schema.SchemaConstraint(),
+    schema.SchemaRootType(),
+    schema.IgnoredKey(),
+]
+
+BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
+BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
+
+_CODE_PREFIX = re.compile(r"^ML\d{0,3}$")
+
+#: Options read outside any rule (by the reader), with their defaults.
+READER_OPTIONS: dict[str, Any] = {
+    "max-file-size": 20 * 1024 * 1024,
+    "max-depth": 200,
+    "max-alias-nodes": 100_000,
+}
+
+
+def option_defaults() -> dict[str, Any]:
+    """Every option a configuration may set, with its default."""
+    out = dict(READER_OPTIONS)
+    for rule in RULES:
+        out.update(rule.options)
+    return out
+
+
+def lookup(token: str) -> Rule | None:
+    """A rule by code or name."""
+    return BY_CODE.get(token.upper()) or BY_NAME.get(token)
+
+
+def is_known(token: str) -> bool:
+    return lookup(token) is not None
+
+
+def expand(tokens: Iterable[str], where: str) -> set[str]:
+    """Rule names selected by codes, code prefixes, names or ALL."""
+    out: set[str] = set()
+    for raw in tokens:
+        token = raw.strip()
+        if token.upper() == "ALL":
+            out.update(BY_NAME)
+        elif (rule := lookup(token)) is not None:
+            out.add(rule.name)
+        elif _CODE_PREFIX.match(token.upper()):
+            matched = {rule.name for rule in RULES if rule.code.startswith(token.upper())}
+            if not matched:
+                raise ConfigError(f"{where}: no rule code starts with '{token}'")
+            out.update(matched)
+        else:
+            raise ConfigError(f"{where}: unknown rule '{token}'{did_you_mean(token, list(BY_NAME))}")
+    return out
+
+
+def enabled_rules(config: Config) -> set[str]:
+    """The names of the rules a configuration turns on."""
+    selected = set(BY_NAME) if config.select is None else expand(config.select, "select")
+    selected |= expand(config.extend_select, "extend-select")
+    selected -= expand(config.ignore, "ignore")
+    expand(config.severity, "severity")
+    for pattern, rules in config.per_file_ignores.items():
+        expand(rules, f"per-file-ignores['{pattern}']")
+    return selected
+
+
+def checking_rules(kind: str, enabled: set[str]) -> list[Rule]:
+    """The rules with a check of their own that run on a document of ``kind``."""
+    return [rule for rule in RULES if rule.has_check and kind in rule.kinds and rule.name in enabled]
+
+
+__all__ = ["RULES", "BY_CODE", "BY_NAME", "Context", "Rule", "lookup", "enabled_rules", "checking_rules"]

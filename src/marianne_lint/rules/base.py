@@ -1,0 +1,102 @@
+"""What a rule is and what it gets to look at.
+
+A rule is a class: its code, name, default severity and one-line summary are
+class attributes, its docstring is its documentation (shown by
+``marianne-lint rules NAME``), and :meth:`Rule.check` yields findings for one
+validated document. Rules that the reading or structure steps report have no
+``check`` of their own: they are listed so that they can be documented,
+selected, suppressed and given another severity like any other.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path as FsPath
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.positions import Path, PNode, Span
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from marianne_lint.loader import Loaded
+
+KINDS = ("score", "conductor", "instrument", "fleet")
+
+
+@dataclass(slots=True)
+class Context:
+    """One validated document, as the rules see it."""
+
+    path: str
+    """The path shown in reports."""
+    kind: str
+    model: BaseModel
+    data: Any
+    """The data as loaded, before validation changed it."""
+    root: PNode
+    loaded: Loaded
+    options: dict[str, Any] = field(default_factory=dict)
+    file_path: FsPath | None = None
+    """The file on disk, when there is one (not for standard input)."""
+    cache: dict[str, Any] = field(default_factory=dict)
+    """Shared results between rules of one document (for example the sheet graph)."""
+
+    def exists(self, *path: Any) -> bool:
+        return self.root.locate(path).exact
+
+    def key_span(self, *path: Any) -> Span:
+        """The key at ``path`` (its value for list items; the nearest ancestor if absent)."""
+        found = self.root.locate(path)
+        if found.depth == 0:
+            return Span(1, 1, 1, 2)
+        return found.key_or_value
+
+    def value_span(self, *path: Any) -> Span:
+        """The value at ``path`` (the nearest ancestor if absent)."""
+        found = self.root.locate(path)
+        return found.node.span if found.depth else Span(1, 1, 1, 2)
+
+    def node(self, *path: Any) -> PNode | None:
+        found = self.root.locate(path)
+        return found.node if found.exact else None
+
+    def first_span(self, *paths: Path) -> Span:
+        """The key span of the first of ``paths`` written in the file (else the first's ancestor)."""
+        for path in paths:
+            if self.exists(*path):
+                return self.key_span(*path)
+        return self.key_span(*paths[0])
+
+    def option(self, name: str, default: Any) -> Any:
+        return self.options.get(name, default)
+
+
+class Rule:
+    """Base of every rule; see the module docstring."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    summary: ClassVar[str]
+    kinds: ClassVar[tuple[str, ...]] = ("score",)
+    options: ClassVar[dict[str, Any]] = {}
+    """Options this rule reads, with their defaults."""
+    reported_by: ClassVar[str | None] = None
+    """For rules without ``check``: the step that reports them."""
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        """Yield the findings of this rule for one document."""
+        return iter(())
+
+    @classmethod
+    def doc(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or cls.summary)
+
+    @cached_property
+    def has_check(self) -> bool:
+        return type(self).check is not Rule.check
