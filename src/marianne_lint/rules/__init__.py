@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from marianne_lint.config import Config, ConfigError, did_you_mean
-from marianne_lint.rules import reading, schema
+from marianne_lint.rules import graph, limits, reading, schema, validations
 from marianne_lint.rules.base import Context, Rule
 
 RULES: list[Rule] = [
@@ -31,6 +31,29 @@ RULES: list[Rule] = [
     schema.SchemaConstraint(),
     schema.SchemaRootType(),
     schema.IgnoredKey(),
+    graph.DependencyCycle(),
+    graph.DuplicateDependency(),
+    graph.NoSheets(),
+    graph.SheetKeyOutOfRange(),
+    graph.MovementOutOfRange(),
+    graph.FanOutWithoutDependencies(),
+    graph.FanOutWithoutParallel(),
+    graph.VoicesIgnored(),
+    limits.InvertedTokenThresholds(),
+    limits.IdleTimeoutTooShort(),
+    limits.StaleDetectionNeverFires(),
+    limits.ShortSheetTimeout(),
+    limits.LongSheetTimeout(),
+    limits.SheetCostAboveJobCost(),
+    limits.CostLimitsOff(),
+    limits.CircuitBreakerIgnoredSetting(),
+    validations.UnreachableValidationStage(),
+    validations.MisreadCondition(),
+    validations.BlankValidationField(),
+    validations.EmptyPattern(),
+    validations.NoValidations(),
+    validations.FileExistsOnly(),
+    validations.JinjaInValidationPath(),
 ]
 
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}

@@ -1,0 +1,619 @@
+"""ML2xx: the sheet graph (dependencies, fan-out, sheet numbers and ranges)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.rules.base import Context, Rule
+from marianne_lint.sheets import SheetFacts, sheet_facts, sheet_list
+
+MAX_CYCLES = 50
+MAX_SEARCH_STEPS = 200_000
+
+
+def _unit(facts: SheetFacts) -> str:
+    return "stage" if facts.has_fan_out else "sheet"
+
+
+def _edge_index(facts: SheetFacts) -> dict[tuple[int, int], int]:
+    """(node, prerequisite) -> index of its first entry in the node's list."""
+    index: dict[tuple[int, int], int] = {}
+    for node, upstream in facts.stage_dependencies.items():
+        for position, dep in enumerate(upstream):
+            index.setdefault((node, dep), position)
+    return index
+
+
+def _graph(facts: SheetFacts) -> dict[int, list[int]]:
+    graph: dict[int, list[int]] = {}
+    for node, upstream in facts.stage_dependencies.items():
+        targets = graph.setdefault(node, [])
+        for dep in upstream:
+            graph.setdefault(dep, [])
+            if dep not in targets and dep != node:
+                targets.append(dep)
+    return graph
+
+
+def strongly_connected(graph: dict[int, list[int]]) -> list[list[int]]:
+    """Tarjan's algorithm, iterative; components in discovery order."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[int] = []
+    out: list[list[int]] = []
+    counter = 0
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work: list[tuple[int, int]] = [(start, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            targets = graph[node]
+            if child < len(targets):
+                work.append((node, child + 1))
+                target = targets[child]
+                if target not in index:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                out.append(sorted(component))
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return out
+
+
+def elementary_cycles(graph: dict[int, list[int]], component: list[int]) -> tuple[list[list[int]], bool]:
+    """Simple cycles inside one component, each starting at its smallest node; (cycles, complete)."""
+    members = set(component)
+    cycles: list[list[int]] = []
+    steps = 0
+    for start in component:
+        allowed = {m for m in members if m >= start}
+        path = [start]
+        on_path = {start}
+        iterators = [iter([t for t in graph[start] if t in allowed])]
+        while iterators:
+            steps += 1
+            if steps > MAX_SEARCH_STEPS or len(cycles) >= MAX_CYCLES:
+                return cycles, False
+            target = next(iterators[-1], None)
+            if target is None:
+                iterators.pop()
+                on_path.discard(path.pop())
+                continue
+            if target == start:
+                cycles.append([*path])
+            elif target not in on_path:
+                path.append(target)
+                on_path.add(target)
+                iterators.append(iter([t for t in graph[target] if t in allowed]))
+    return cycles, True
+
+
+def cycle_report(ctx: Context) -> tuple[list[list[int]], set[int], bool]:
+    """Every cycle (rotated to start at its earliest written edge), the cyclic nodes, completeness."""
+    cached = ctx.cache.get("cycles")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    facts = sheet_facts(ctx)
+    graph = _graph(facts)
+    edges = _edge_index(facts)
+    cycles: list[list[int]] = []
+    cyclic: set[int] = set()
+    complete = True
+    for component in strongly_connected(graph):
+        if len(component) < 2:
+            continue
+        cyclic.update(component)
+        found, whole = elementary_cycles(graph, component)
+        complete = complete and whole
+        cycles.extend(found)
+
+    def edge_position(edge: tuple[int, int]) -> tuple[int, int]:
+        span = ctx.value_span("sheet", "dependencies", edge[0], edges.get(edge, 0))
+        return (span.line, span.column)
+
+    rotated = []
+    for cycle in cycles:
+        pairs = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
+        first = min(range(len(pairs)), key=lambda i: edge_position(pairs[i]))
+        rotated.append(cycle[first:] + cycle[:first])
+    rotated.sort(key=lambda c: edge_position((c[0], c[1 % len(c)])))
+    result = (rotated, cyclic, complete)
+    ctx.cache["cycles"] = result
+    return result
+
+
+class DependencyCycle(Rule):
+    """Sheets that depend on each other in a circle can never start.
+
+    Marianne has no cycle detection: sheets in a cycle simply never become
+    ready, and the job hangs until someone notices. Every cycle of
+    ``sheet.dependencies`` is reported once, as a path such as ``3 -> 4 -> 3``
+    ("3 waits for 4, which waits for 3"), at its first edge in the file, with
+    every other edge as a related location. With ``fan_out`` the numbers are
+    stages, as written; the message names the sheets they expand to. Each
+    sheet outside a cycle that waits on one, directly or through other
+    sheets, is reported too (at its dependency entry): it can never start
+    either.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 4
+          dependencies:
+            2: [1]
+            3: [4]
+            4: [3]
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 4
+          dependencies:
+            2: [1]
+            3: [2]
+            4: [3]
+    """
+
+    code = "ML201"
+    name = "dependency-cycle"
+    severity = Severity.ERROR
+    summary = "sheets depend on each other in a cycle and can never start"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        facts = sheet_facts(ctx)
+        if not facts.stage_dependencies:
+            return
+        cycles, _, complete = cycle_report(ctx)
+        edges = _edge_index(facts)
+        unit = _unit(facts)
+        for cycle in cycles:
+            pairs = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
+            spans = [ctx.value_span("sheet", "dependencies", a, edges.get((a, b), 0)) for a, b in pairs]
+            path = " -> ".join(str(n) for n in [*cycle, cycle[0]])
+            message = f"{unit}s {path} form a dependency cycle; none of them can ever start"
+            if facts.has_fan_out:
+                sheets = [s for stage in cycle for s in facts.sheets_of_stage(stage)]
+                message += f" (sheets {sheet_list(sheets)})"
+            related = [
+                (span, f"{unit} {a} waits for {unit} {b}")
+                for span, (a, b) in zip(spans[1:], pairs[1:], strict=True)
+            ]
+            yield Finding(
+                self.name,
+                spans[0],
+                message,
+                related=related,
+                suggestion=f"remove one of these dependencies, e.g. {pairs[-1][1]} from the list of {unit} "
+                f"{pairs[-1][0]}",
+            )
+        if not complete:
+            yield Finding(
+                self.name,
+                ctx.key_span("sheet", "dependencies"),
+                f"these dependencies hold more cycles than the {MAX_CYCLES} reported; break the cycles above first",
+            )
+        yield from self._blocked(ctx, facts, edges, unit)
+
+    def _blocked(self, ctx: Context, facts: SheetFacts, edges: dict[tuple[int, int], int], unit: str) -> Iterator[
+        Finding
+    ]:
+        """Sheets outside the cycles that wait on them, directly or through other sheets."""
+        _, cyclic, _ = cycle_report(ctx)
+        if not cyclic:
+            return
+        graph = _graph(facts)
+        blocked: dict[int, int] = {}  # node -> the prerequisite through which it is blocked
+        changed = True
+        while changed:
+            changed = False
+            for node in sorted(graph):
+                if node in cyclic or node in blocked:
+                    continue
+                for dep in graph[node]:
+                    if dep in cyclic or dep in blocked:
+                        blocked[node] = dep
+                        changed = True
+                        break
+        for node in sorted(blocked):
+            dep = blocked[node]
+            why = "is part of a dependency cycle" if dep in cyclic else "can never start either"
+            yield Finding(
+                self.name,
+                ctx.value_span("sheet", "dependencies", node, edges.get((node, dep), 0)),
+                f"{unit} {node} can never start: it waits for {unit} {dep}, which {why}",
+            )
+
+
+class DuplicateDependency(Rule):
+    """The same prerequisite is listed twice for one sheet.
+
+    Marianne accepts it, but the repeat adds nothing, and ``mzt validate``'s
+    dependency display silently drops such a sheet.
+
+    Failing::
+
+        sheet:
+          dependencies:
+            3: [1, 2, 1]
+
+    Passing::
+
+        sheet:
+          dependencies:
+            3: [1, 2]
+    """
+
+    code = "ML202"
+    name = "duplicate-dependency"
+    severity = Severity.WARNING
+    summary = "a prerequisite is listed twice for one sheet"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        facts = sheet_facts(ctx)
+        unit = _unit(facts)
+        for node, upstream in facts.stage_dependencies.items():
+            first: dict[int, int] = {}
+            for position, dep in enumerate(upstream):
+                if dep in first:
+                    yield Finding(
+                        self.name,
+                        ctx.value_span("sheet", "dependencies", node, position),
+                        f"{unit} {node} lists {dep} twice in its dependencies",
+                        related=[(ctx.value_span("sheet", "dependencies", node, first[dep]), "first listed here")],
+                        suggestion="remove the repeated entry",
+                    )
+                else:
+                    first[dep] = position
+
+
+class NoSheets(Rule):
+    """``start_item`` beyond ``total_items`` leaves the score without sheets.
+
+    Marianne computes ``ceil((total_items - start_item + 1) / size)`` sheets
+    and does not check the result: it can be zero or negative, and the job
+    then does nothing.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 3
+          start_item: 10
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 12
+          start_item: 10
+    """
+
+    code = "ML203"
+    name = "no-sheets"
+    severity = Severity.ERROR
+    summary = "start_item lies beyond total_items, so the score has no sheets"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        sheet: Any = getattr(ctx.model, "sheet")
+        if sheet.total_sheets > 0:
+            return
+        yield Finding(
+            self.name,
+            ctx.first_span(("sheet", "start_item"), ("sheet", "total_items")),
+            f"sheet.start_item ({sheet.start_item}) is beyond total_items ({sheet.total_items}), so the score "
+            f"has {sheet.total_sheets} sheets and runs nothing",
+            related=[(ctx.key_span("sheet", "total_items"), "total_items")],
+        )
+
+
+#: Sheet-numbered maps and where their keys live: (path to the map, description).
+_SHEET_KEYED = (
+    (("sheet", "descriptions"), "sheet.descriptions"),
+    (("sheet", "cadenzas"), "sheet.cadenzas"),
+    (("sheet", "prompt_extensions"), "sheet.prompt_extensions"),
+    (("sheet", "spec_tags"), "sheet.spec_tags"),
+    (("sheet", "per_sheet_instruments"), "sheet.per_sheet_instruments"),
+    (("sheet", "per_sheet_instrument_config"), "sheet.per_sheet_instrument_config"),
+    (("sheet", "per_sheet_fallbacks"), "sheet.per_sheet_fallbacks"),
+    (("backend", "timeout_overrides"), "backend.timeout_overrides"),
+    (("backend", "sheet_overrides"), "backend.sheet_overrides"),
+)
+_STAGE_KEYED = (
+    (("sheet", "skip_when"), "sheet.skip_when"),
+    (("sheet", "skip_when_command"), "sheet.skip_when_command"),
+)
+
+
+class SheetKeyOutOfRange(Rule):
+    """A per-sheet setting names a sheet the score does not have, so it never applies.
+
+    Marianne does not check the sheet numbers used as keys of ``descriptions``,
+    ``cadenzas``, ``prompt_extensions``, ``spec_tags``, ``per_sheet_*``,
+    ``backend.timeout_overrides``/``sheet_overrides``, the sheets listed in
+    ``instrument_map`` and in checkpoint ``sheet_nums``, nor the stage keys of
+    ``skip_when``/``skip_when_command`` (its own check V212 covers only those
+    two, and only against the sheet count). With ``fan_out``, per-sheet maps
+    use the sheet numbers after expansion while ``skip_when*`` use stages.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 3
+          cadenzas:
+            5:
+              - file: notes.md
+                as: context
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 3
+          cadenzas:
+            3:
+              - file: notes.md
+                as: context
+    """
+
+    code = "ML204"
+    name = "sheet-key-out-of-range"
+    severity = Severity.WARNING
+    summary = "a per-sheet setting names a sheet (or stage) that does not exist"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        facts = sheet_facts(ctx)
+        total = facts.total_sheets
+        if total <= 0:
+            return  # no-sheets covers it
+        data = ctx.data if isinstance(ctx.data, dict) else {}
+        for path, label in _SHEET_KEYED:
+            for key in _raw_keys(data, path):
+                number = _as_int(key)
+                if number is not None and not 1 <= number <= total:
+                    yield Finding(
+                        self.name,
+                        ctx.key_span(*path, key),
+                        f"{label} has an entry for sheet {number}, but the score has sheets 1-{total}; "
+                        "it never applies" + _fan_hint(facts),
+                    )
+        stages = facts.total_stages
+        for path, label in _STAGE_KEYED:
+            for key in _raw_keys(data, path):
+                number = _as_int(key)
+                if number is not None and not 1 <= number <= stages:
+                    unit = "stage" if facts.has_fan_out else "sheet"
+                    yield Finding(
+                        self.name,
+                        ctx.key_span(*path, key),
+                        f"{label} has an entry for {unit} {number}, but the score has {unit}s 1-{stages}; "
+                        "it never applies",
+                    )
+        yield from self._listed_sheets(ctx, facts, data)
+
+    def _listed_sheets(self, ctx: Context, facts: SheetFacts, data: dict[Any, Any]) -> Iterator[Finding]:
+        total = facts.total_sheets
+        sheet = data.get("sheet")
+        mapping = sheet.get("instrument_map") if isinstance(sheet, dict) else None
+        if isinstance(mapping, dict):
+            for name, sheets in mapping.items():
+                for position, value in enumerate(sheets if isinstance(sheets, list) else []):
+                    number = _as_int(value)
+                    if number is not None and not 1 <= number <= total:
+                        yield Finding(
+                            self.name,
+                            ctx.value_span("sheet", "instrument_map", name, position),
+                            f"sheet.instrument_map assigns sheet {number} to '{name}', but the score has sheets "
+                            f"1-{total}" + _fan_hint(facts),
+                        )
+        checkpoints = data.get("checkpoints")
+        triggers = checkpoints.get("triggers") if isinstance(checkpoints, dict) else None
+        for index, trigger in enumerate(triggers if isinstance(triggers, list) else []):
+            numbers = trigger.get("sheet_nums") if isinstance(trigger, dict) else None
+            for position, value in enumerate(numbers if isinstance(numbers, list) else []):
+                number = _as_int(value)
+                if number is not None and not 1 <= number <= total:
+                    yield Finding(
+                        self.name,
+                        ctx.value_span("checkpoints", "triggers", index, "sheet_nums", position),
+                        f"checkpoint trigger {index + 1} names sheet {number}, but the score has sheets 1-{total}",
+                    )
+
+
+def _fan_hint(facts: SheetFacts) -> str:
+    if facts.has_fan_out:
+        return " (per-sheet settings use the sheet numbers after fan-out expansion)"
+    return ""
+
+
+def _raw_keys(data: dict[Any, Any], path: tuple[str, ...]) -> list[Any]:
+    value: Any = data
+    for step in path:
+        value = value.get(step) if isinstance(value, dict) else None
+    return list(value) if isinstance(value, dict) else []
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+class MovementOutOfRange(Rule):
+    """A ``movements`` entry names a stage the score does not have.
+
+    Movement numbers are stage numbers (with fan-out, the stages before
+    expansion; without it, the sheets). A movement beyond the last stage
+    never applies.
+
+    Failing::
+
+        sheet: {size: 1, total_items: 2}
+        movements:
+          3: {name: Finale}
+
+    Passing::
+
+        sheet: {size: 1, total_items: 3}
+        movements:
+          3: {name: Finale}
+    """
+
+    code = "ML205"
+    name = "movement-out-of-range"
+    severity = Severity.WARNING
+    summary = "a movement names a stage the score does not have"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        facts = sheet_facts(ctx)
+        stages = facts.total_stages
+        data = ctx.data if isinstance(ctx.data, dict) else {}
+        for key in _raw_keys(data, ("movements",)):
+            number = _as_int(key)
+            if number is not None and number > stages >= 1:
+                yield Finding(
+                    self.name,
+                    ctx.key_span("movements", key),
+                    f"movement {number} does not exist: the score has {stages} stage(s), so it never applies",
+                )
+
+
+class FanOutWithoutDependencies(Rule):
+    """Fan-out is used but ``sheet.dependencies`` is empty (Marianne's V206).
+
+    Without dependencies Marianne runs the stages in order, each waiting for
+    all instances of the previous stage, which is usually what is meant; the
+    dependencies make that order explicit and let independent stages overlap.
+    Covers ``mzt validate`` check V206 (a warning there).
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 3
+          fan_out: {2: 3}
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 3
+          fan_out: {2: 3}
+          dependencies: {2: [1], 3: [2]}
+    """
+
+    code = "ML206"
+    name = "fan-out-without-dependencies"
+    severity = Severity.INFO
+    summary = "fan-out without explicit dependencies (stages run in order)"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        sheet: Any = getattr(ctx.model, "sheet")
+        if sheet.fan_out_stage_map is not None and not sheet.dependencies:
+            yield Finding(
+                self.name,
+                ctx.first_span(("sheet", "fan_out"), ("sheet", "fan_out_stage_map")),
+                "fan_out is used without sheet.dependencies; the stages run one after another",
+                suggestion="declare the stage order in sheet.dependencies",
+            )
+
+
+class FanOutWithoutParallel(Rule):
+    """Fan-out instances run one at a time because ``parallel`` is not enabled (Marianne's V207).
+
+    Covers ``mzt validate`` check V207.
+
+    Failing::
+
+        sheet: {size: 1, total_items: 2, fan_out: {2: 4}}
+
+    Passing::
+
+        sheet: {size: 1, total_items: 2, fan_out: {2: 4}}
+        parallel:
+          enabled: true
+    """
+
+    code = "ML207"
+    name = "fan-out-without-parallel"
+    severity = Severity.INFO
+    summary = "fan-out is used but parallel execution is disabled"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        model: Any = ctx.model
+        if model.sheet.fan_out_stage_map is not None and not model.parallel.enabled:
+            yield Finding(
+                self.name,
+                ctx.first_span(("parallel", "enabled"), ("parallel",), ("sheet", "fan_out")),
+                "fan_out is used but parallel.enabled is false, so the instances of a stage run one at a time",
+                suggestion="set parallel.enabled: true",
+            )
+
+
+class VoicesIgnored(Rule):
+    """``movements.N.voices`` is accepted but has no effect.
+
+    It reads like a shorthand for ``fan_out: {N: voices}``, but Marianne never
+    applies it: the sheet count stays the same. Use ``sheet.fan_out``.
+
+    Failing::
+
+        movements:
+          2: {voices: 3}
+
+    Passing::
+
+        sheet:
+          fan_out: {2: 3}
+    """
+
+    code = "ML208"
+    name = "voices-ignored"
+    severity = Severity.WARNING
+    summary = "movements.N.voices has no effect; use sheet.fan_out"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        model: Any = ctx.model
+        for number, movement in model.movements.items():
+            if movement.voices is not None:
+                fan = model.sheet._input_fan_out.get(number)
+                if fan == movement.voices:
+                    continue  # it restates the fan-out
+                yield Finding(
+                    self.name,
+                    ctx.key_span("movements", number, "voices"),
+                    f"movements.{number}.voices ({movement.voices}) has no effect; Marianne does not fan out "
+                    "from it",
+                    suggestion=f"use sheet.fan_out: {{{number}: {movement.voices}}}",
+                )

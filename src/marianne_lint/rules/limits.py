@@ -1,0 +1,356 @@
+"""ML3xx: limits and timing (thresholds, timeouts, retries, costs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.rules.base import Context, Rule
+from marianne_lint.sheets import sheet_facts, sheet_list
+
+
+class InvertedTokenThresholds(Rule):
+    """The conductor's prompt-size warning threshold is not below its error threshold.
+
+    ``preflight.token_warning_threshold`` must be strictly lower than
+    ``token_error_threshold`` when both are above 0 (0 turns a threshold
+    off); Marianne's conductor refuses the config otherwise. Reported at the
+    warning threshold, with the error threshold as a related location.
+
+    Failing::
+
+        preflight:
+          token_warning_threshold: 150000
+          token_error_threshold: 150000
+
+    Passing::
+
+        preflight:
+          token_warning_threshold: 50000
+          token_error_threshold: 150000
+    """
+
+    code = "ML301"
+    name = "inverted-token-thresholds"
+    severity = Severity.ERROR
+    summary = "preflight token_warning_threshold is not below token_error_threshold"
+    kinds = ("conductor",)
+    reported_by = "the structure step"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+class IdleTimeoutTooShort(Rule):
+    """Stale detection is on with an idle timeout so short that it kills healthy sheets.
+
+    An AI instrument often stays silent for minutes while it thinks or runs a
+    long tool call. With ``stale_detection`` enabled and
+    ``idle_timeout_seconds`` below the floor (option
+    ``min-idle-timeout-seconds``, default 120), such sheets are failed as
+    "stale" although they are working.
+
+    Failing::
+
+        stale_detection:
+          enabled: true
+          idle_timeout_seconds: 60
+          check_interval_seconds: 10
+
+    Passing::
+
+        stale_detection:
+          enabled: true
+          idle_timeout_seconds: 600
+          check_interval_seconds: 30
+    """
+
+    code = "ML302"
+    name = "idle-timeout-too-short"
+    severity = Severity.WARNING
+    summary = "stale detection would kill sheets after less than two minutes of silence"
+    options = {"min-idle-timeout-seconds": 120.0}
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        stale: Any = getattr(ctx.model, "stale_detection")
+        floor = float(ctx.option("min-idle-timeout-seconds", 120.0))
+        if stale.enabled and stale.idle_timeout_seconds < floor:
+            yield Finding(
+                self.name,
+                ctx.first_span(("stale_detection", "idle_timeout_seconds"), ("stale_detection",)),
+                f"stale_detection.idle_timeout_seconds is {_seconds(stale.idle_timeout_seconds)}: a sheet silent "
+                f"for that long is failed as stale, and AI instruments are often silent for minutes while "
+                f"working (floor: {_seconds(floor)})",
+                related=[(ctx.key_span("stale_detection", "enabled"), "stale detection is enabled here")],
+                suggestion=f"raise idle_timeout_seconds to at least {floor:g}",
+            )
+
+
+def sheet_timeouts(model: Any, sheets: list[int]) -> dict[int, float]:
+    """The execution timeout of each sheet: backend default, then per-sheet overrides."""
+    backend = model.backend
+    out: dict[int, float] = {}
+    for sheet in sheets:
+        timeout = float(backend.timeout_seconds)
+        if sheet in backend.timeout_overrides:
+            timeout = float(backend.timeout_overrides[sheet])
+        override = backend.sheet_overrides.get(sheet)
+        if override is not None and override.timeout_seconds is not None:
+            timeout = float(override.timeout_seconds)
+        out[sheet] = timeout
+    return out
+
+
+def _instrument_timeouts(model: Any) -> list[float]:
+    """``timeout_seconds`` values given through instrument config anywhere in the score."""
+    found: list[float] = []
+    configs: list[Any] = [model.instrument_config]
+    configs += [movement.instrument_config for movement in model.movements.values()]
+    configs += [alias.config for alias in model.instruments.values()]
+    configs += list(model.sheet.per_sheet_instrument_config.values())
+    for config in configs:
+        value = config.get("timeout_seconds") if isinstance(config, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            found.append(float(value))
+    return found
+
+
+class StaleDetectionNeverFires(Rule):
+    """Stale detection is on, but every sheet times out before it could fire.
+
+    A sheet is stopped when its execution timeout (``backend.timeout_seconds``
+    or its per-sheet override) runs out. When ``idle_timeout_seconds`` is not
+    below that timeout, a silent sheet reaches the timeout first and stale
+    detection never triggers.
+
+    Failing::
+
+        backend:
+          timeout_seconds: 600
+        stale_detection:
+          enabled: true
+          idle_timeout_seconds: 900
+
+    Passing::
+
+        backend:
+          timeout_seconds: 1800
+        stale_detection:
+          enabled: true
+          idle_timeout_seconds: 600
+    """
+
+    code = "ML303"
+    name = "stale-detection-never-fires"
+    severity = Severity.WARNING
+    summary = "the idle timeout is not below the sheet timeout, so stale detection never fires"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        model: Any = ctx.model
+        stale = model.stale_detection
+        if not stale.enabled:
+            return
+        facts = sheet_facts(ctx)
+        timeouts = sheet_timeouts(model, list(facts.metas))
+        if not timeouts:
+            return
+        ceiling = max(_instrument_timeouts(model), default=0.0)
+        never = [n for n, t in timeouts.items() if stale.idle_timeout_seconds >= max(t, ceiling)]
+        if not never:
+            return
+        scope = "any sheet" if len(never) == len(timeouts) else f"sheets {sheet_list(never)}"
+        yield Finding(
+            self.name,
+            ctx.first_span(("stale_detection", "idle_timeout_seconds"), ("stale_detection", "enabled")),
+            f"stale_detection.idle_timeout_seconds ({_seconds(stale.idle_timeout_seconds)}) is not below the "
+            f"execution timeout of {scope} ({_seconds(min(timeouts[n] for n in never))}); those sheets time out "
+            "before stale detection can fire",
+            related=[(ctx.first_span(("backend", "timeout_seconds"), ("backend",)), "the sheet timeout")],
+            suggestion="lower idle_timeout_seconds below the sheet timeout",
+        )
+
+
+class ShortSheetTimeout(Rule):
+    """``backend.timeout_seconds`` is under a minute (Marianne's V103).
+
+    Every sheet is stopped after this many seconds; AI instruments rarely
+    finish real work that fast. Covers ``mzt validate`` check V103 (60 s
+    itself is fine).
+
+    Failing::
+
+        backend:
+          timeout_seconds: 30
+
+    Passing::
+
+        backend:
+          timeout_seconds: 1800
+    """
+
+    code = "ML304"
+    name = "short-sheet-timeout"
+    severity = Severity.WARNING
+    summary = "backend.timeout_seconds is under 60 seconds"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        timeout = float(getattr(ctx.model, "backend").timeout_seconds)
+        if timeout < 60:
+            yield Finding(
+                self.name,
+                ctx.first_span(("backend", "timeout_seconds"), ("backend",)),
+                f"backend.timeout_seconds is {_seconds(timeout)}; every sheet is stopped after that, which is "
+                "very short for an AI instrument",
+                suggestion="use at least 60 seconds",
+            )
+
+
+class LongSheetTimeout(Rule):
+    """``backend.timeout_seconds`` is over two hours (Marianne's V104).
+
+    A hung sheet then blocks its job for hours before it is stopped. Covers
+    ``mzt validate`` check V104 (7200 s itself is fine).
+
+    Failing::
+
+        backend:
+          timeout_seconds: 36000
+
+    Passing::
+
+        backend:
+          timeout_seconds: 3600
+    """
+
+    code = "ML305"
+    name = "long-sheet-timeout"
+    severity = Severity.INFO
+    summary = "backend.timeout_seconds is over two hours"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        timeout = float(getattr(ctx.model, "backend").timeout_seconds)
+        if timeout > 7200:
+            yield Finding(
+                self.name,
+                ctx.key_span("backend", "timeout_seconds"),
+                f"backend.timeout_seconds is {_seconds(timeout)} ({timeout / 3600:.1f} h); a hung sheet blocks "
+                "the job that long",
+            )
+
+
+class SheetCostAboveJobCost(Rule):
+    """The per-sheet cost ceiling is above the whole job's ceiling.
+
+    The job limit is reached first, so the sheet limit can never apply.
+
+    Failing::
+
+        cost_limits:
+          max_cost_per_sheet: 20
+          max_cost_per_job: 10
+
+    Passing::
+
+        cost_limits:
+          max_cost_per_sheet: 2
+          max_cost_per_job: 10
+    """
+
+    code = "ML306"
+    name = "sheet-cost-above-job-cost"
+    severity = Severity.WARNING
+    summary = "max_cost_per_sheet is above max_cost_per_job"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        cost: Any = getattr(ctx.model, "cost_limits")
+        if cost.max_cost_per_sheet is None or cost.max_cost_per_job is None:
+            return
+        if cost.max_cost_per_sheet > cost.max_cost_per_job:
+            yield Finding(
+                self.name,
+                ctx.key_span("cost_limits", "max_cost_per_sheet"),
+                f"cost_limits.max_cost_per_sheet (${cost.max_cost_per_sheet:g}) is above max_cost_per_job "
+                f"(${cost.max_cost_per_job:g}); the job limit always stops first",
+                related=[(ctx.key_span("cost_limits", "max_cost_per_job"), "the job limit")],
+            )
+
+
+class CostLimitsOff(Rule):
+    """Cost limits are written but switched off with ``enabled: false``.
+
+    Marianne turns cost limits on by itself when a limit is set and
+    ``enabled`` is absent, but an explicit ``enabled: false`` wins: the
+    limits are then ignored and nothing caps the spend.
+
+    Failing::
+
+        cost_limits:
+          enabled: false
+          max_cost_per_job: 25
+
+    Passing::
+
+        cost_limits:
+          max_cost_per_job: 25
+    """
+
+    code = "ML307"
+    name = "cost-limits-disabled"
+    severity = Severity.WARNING
+    summary = "cost limits are set but enabled: false switches them off"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        cost: Any = getattr(ctx.model, "cost_limits")
+        if cost.enabled:
+            return
+        limits = [key for key in ("max_cost_per_sheet", "max_cost_per_job") if getattr(cost, key) is not None]
+        if limits and ctx.exists("cost_limits", "enabled"):
+            yield Finding(
+                self.name,
+                ctx.key_span("cost_limits", "enabled"),
+                f"cost_limits.enabled is false, so {' and '.join(limits)} will not be enforced",
+                related=[(ctx.key_span("cost_limits", key), "ignored limit") for key in limits],
+                suggestion="remove `enabled: false` (limits turn cost tracking on by themselves)",
+            )
+
+
+class CircuitBreakerIgnoredSetting(Rule):
+    """``honor_other_jobs_rate_limits`` is silently turned off.
+
+    Marianne forces ``circuit_breaker.honor_other_jobs_rate_limits`` to false
+    when ``cross_workspace_coordination`` is false, because other jobs'
+    rate-limit events are only shared through that coordination.
+
+    Failing::
+
+        circuit_breaker:
+          cross_workspace_coordination: false
+          honor_other_jobs_rate_limits: true
+
+    Passing::
+
+        circuit_breaker:
+          cross_workspace_coordination: true
+          honor_other_jobs_rate_limits: true
+    """
+
+    code = "ML308"
+    name = "circuit-breaker-ignored-setting"
+    severity = Severity.WARNING
+    summary = "honor_other_jobs_rate_limits has no effect without cross_workspace_coordination"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        data = ctx.data.get("circuit_breaker") if isinstance(ctx.data, dict) else None
+        if not isinstance(data, dict) or data.get("honor_other_jobs_rate_limits") is not True:
+            return
+        breaker: Any = getattr(ctx.model, "circuit_breaker")
+        if not breaker.cross_workspace_coordination:
+            yield Finding(
+                self.name,
+                ctx.key_span("circuit_breaker", "honor_other_jobs_rate_limits"),
+                "circuit_breaker.honor_other_jobs_rate_limits is forced off because cross_workspace_coordination "
+                "is false",
+                related=[(ctx.key_span("circuit_breaker", "cross_workspace_coordination"), "coordination is off")],
+            )

@@ -1,0 +1,432 @@
+"""ML4xx: validations (which sheets they apply to, stages, conditions, required fields)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from marianne_lint.conditions import applies, split
+from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.positions import Span
+from marianne_lint.rules.base import Context, Rule
+from marianne_lint.sheets import SheetFacts, sheet_facts
+
+_FILE_TYPES = ("file_exists", "file_modified", "content_contains", "content_regex")
+_CONTENT_TYPES = ("content_contains", "content_regex")
+
+
+def _raw_rule(ctx: Context, index: int) -> dict[Any, Any]:
+    data = ctx.data.get("validations") if isinstance(ctx.data, dict) else None
+    if isinstance(data, list) and index < len(data) and isinstance(data[index], dict):
+        return data[index]
+    return {}
+
+
+def _condition_span(ctx: Context, index: int) -> Span:
+    """Where a validation's applicability is written: its condition, else its sheet, else the item."""
+    raw = _raw_rule(ctx, index)
+    if "condition" in raw and raw["condition"] is not None:
+        return ctx.key_span("validations", index, "condition")
+    if "sheet" in raw:
+        return ctx.key_span("validations", index, "sheet")
+    return ctx.value_span("validations", index)
+
+
+def _label(ctx: Context, index: int, rule: Any) -> str:
+    text = f"validation #{index + 1} ({rule.type}"
+    if rule.description:
+        shown = rule.description if len(rule.description) <= 40 else rule.description[:37] + "..."
+        text += f", {shown!r}"
+    return text + ")"
+
+
+def applicability(ctx: Context) -> list[list[int]]:
+    """For each validation, the sheets it applies to at run time."""
+    cached = ctx.cache.get("applicability")
+    if isinstance(cached, list):
+        return cached
+    facts = sheet_facts(ctx)
+    contexts = list(facts.contexts())
+    rules = getattr(ctx.model, "validations")
+    out = [[sheet for sheet, context in contexts if applies(rule.condition, context)] for rule in rules]
+    ctx.cache["applicability"] = out
+    return out
+
+
+def _why_never(rule: Any, raw: dict[Any, Any], facts: SheetFacts) -> str:
+    total = facts.total_sheets
+    if "sheet" in raw and raw.get("condition") is None and rule.sheet is not None:
+        return f"it is restricted to sheet {rule.sheet}, but the score has {total} sheet(s)"
+    return f"its condition '{rule.condition}' holds for none of the {total} sheet(s)"
+
+
+class UnreachableValidationStage(Rule):
+    """A validation, or a whole validation stage, applies to no sheet.
+
+    Marianne decides per sheet which validations apply: ``sheet: N`` means
+    ``condition: "sheet_num == N"``, and a ``condition`` is evaluated with
+    Marianne's own small grammar (see ``misread-condition``) over each sheet's
+    number, stage, instance, fan count, totals and the score's integer
+    variables. A validation that holds for no sheet never runs, so whatever it
+    was meant to guard goes unchecked. By the documented stage semantics a
+    failed stage skips all higher stages; a stage none of whose validations
+    applies to any sheet never runs at all. The findings name the sheets the
+    score does have.
+
+    Failing::
+
+        sheet: {size: 1, total_items: 3}
+        validations:
+          - type: file_exists
+            path: "{workspace}/summary.md"
+            sheet: 4
+
+    Passing::
+
+        sheet: {size: 1, total_items: 3}
+        validations:
+          - type: file_exists
+            path: "{workspace}/summary.md"
+            sheet: 3
+    """
+
+    code = "ML401"
+    name = "unreachable-validation-stage"
+    severity = Severity.WARNING
+    summary = "a validation or validation stage applies to no sheet"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        facts = sheet_facts(ctx)
+        rules = getattr(ctx.model, "validations")
+        if not rules or facts.total_sheets <= 0:
+            return
+        reach = applicability(ctx)
+        stages: dict[int, list[int]] = {}
+        for index, rule in enumerate(rules):
+            stages.setdefault(rule.stage, []).append(index)
+            if reach[index]:
+                continue
+            raw = _raw_rule(ctx, index)
+            yield Finding(
+                self.name,
+                _condition_span(ctx, index),
+                f"{_label(ctx, index, rule)} never runs: {_why_never(rule, raw, facts)}",
+                suggestion="fix the sheet number or condition, or remove the validation",
+            )
+        for stage, members in sorted(stages.items()):
+            if len(members) < 2 or any(reach[i] for i in members):
+                continue
+            spans: list[tuple[Span, str]] = []
+            for index in members:
+                if "stage" in _raw_rule(ctx, index):
+                    spans.append((ctx.key_span("validations", index, "stage"), f"validation #{index + 1}"))
+                spans.append((_condition_span(ctx, index), f"validation #{index + 1} applies to no sheet"))
+            higher = sorted(s for s in stages if s > stage)
+            after = f"; stages {', '.join(map(str, higher))} come after it" if higher else ""
+            yield Finding(
+                self.name,
+                spans[0][0],
+                f"validation stage {stage} never runs: none of its {len(members)} validations "
+                f"(#{', #'.join(str(i + 1) for i in members)}) applies to any of the {facts.total_sheets} "
+                f"sheet(s){after}",
+                related=spans[1:],
+            )
+
+
+_KEYWORDS = (
+    (" or ", "'or' (Marianne has no 'or'; only the first comparison counts)"),
+    (" OR ", "'OR' (Marianne has no 'or'; only the first comparison counts)"),
+    ("||", "'||' (Marianne has no 'or'; only the first comparison counts)"),
+    ("&&", "'&&' (Marianne only splits on a lower-case ' and ')"),
+    (" AND ", "'AND' (Marianne only splits on a lower-case ' and ')"),
+    ("not ", "'not' (Marianne has no negation)"),
+    ("(", "parentheses (Marianne does not group)"),
+)
+
+
+class MisreadCondition(Rule):
+    """A validation condition that Marianne reads differently from how it looks.
+
+    Marianne's grammar is tiny: the condition is split on the exact text
+    ``" and "``; each part must start with ``NAME OP NUMBER`` (OP one of
+    ``>= <= == != > <``, NUMBER a non-negative integer). Anything after that
+    comparison is silently ignored, a part that does not parse counts as
+    true, and a name that is not an integer when validations run (for
+    example ``start_item``, a text variable, or ``instance`` on a solo sheet)
+    makes its part true. So ``sheet_num == 2 or sheet_num == 3`` means
+    ``sheet_num == 2``, and ``sheet_num >= 2 AND sheet_num <= 4`` means
+    ``sheet_num >= 2``.
+
+    Failing::
+
+        validations:
+          - type: file_exists
+            path: "{workspace}/out.md"
+            condition: "sheet_num == 2 or sheet_num == 3"
+
+    Passing::
+
+        validations:
+          - type: file_exists
+            path: "{workspace}/out.md"
+            condition: "sheet_num >= 2 and sheet_num <= 3"
+    """
+
+    code = "ML402"
+    name = "misread-condition"
+    severity = Severity.WARNING
+    summary = "a validation condition means something else to Marianne than it seems"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        facts = sheet_facts(ctx)
+        known = _known_numbers(facts)
+        for index, rule in enumerate(getattr(ctx.model, "validations")):
+            raw = _raw_rule(ctx, index)
+            condition = raw.get("condition")
+            if not isinstance(condition, str):
+                continue
+            problem = _condition_problem(condition, known, facts)
+            if problem is not None:
+                yield Finding(
+                    self.name,
+                    ctx.key_span("validations", index, "condition"),
+                    f"condition '{condition.strip()}' of validation #{index + 1}: {problem}",
+                    suggestion="write comparisons 'NAME OP NUMBER' joined by ' and ', e.g. "
+                    "'sheet_num >= 2 and sheet_num <= 4'",
+                )
+
+
+def _known_numbers(facts: SheetFacts) -> set[str]:
+    names = {"sheet_num", "total_sheets", "movement", "voice_count", "total_movements", "stage", "fan_count",
+             "total_stages"}
+    if any(meta.fan_count > 1 for meta in facts.metas.values()):
+        names |= {"instance", "voice"}
+    for name, value in facts.variables.items():
+        if isinstance(value, int) and name not in ("workspace", "instrument_name", "instance", "voice"):
+            names.add(name)
+    return names
+
+
+def _condition_problem(condition: str, known: set[str], facts: SheetFacts) -> str | None:
+    padded = f" {condition} "
+    for needle, what in _KEYWORDS:
+        if needle in padded:
+            return f"it uses {what}; Marianne reads it as '{_as_read(condition)}'"
+    for part in split(condition):
+        if not part.parsed:
+            shown = part.text or "(empty)"
+            return f"'{shown}' is not a comparison Marianne can read, so that part always counts as true"
+        tail = part.ignored_tail.strip()
+        if tail:
+            return f"Marianne ignores '{tail}' after '{part.text[: len(part.text) - len(part.ignored_tail)]}'"
+        if part.name not in known:
+            why = _unknown_name(part.name or "", facts)
+            return f"{why}, so '{part.text}' always counts as true"
+    return None
+
+
+def _as_read(condition: str) -> str:
+    parts = []
+    for part in split(condition):
+        if part.parsed:
+            parts.append(part.text[: len(part.text) - len(part.ignored_tail)].strip())
+        else:
+            parts.append("true")
+    return " and ".join(parts)
+
+
+def _unknown_name(name: str, facts: SheetFacts) -> str:
+    if name in ("start_item", "end_item"):
+        return f"'{name}' is not defined when validations run"
+    if name in ("instance", "voice"):
+        return f"'{name}' is None on sheets that are not fanned out (all of them here)"
+    if name in facts.variables:
+        return f"the variable '{name}' is not an integer"
+    return f"'{name}' is not a variable Marianne knows when validations run"
+
+
+class BlankValidationField(Rule):
+    """A validation's required field is empty or only spaces (Marianne's V008).
+
+    The models only reject a missing field; an empty ``path``, ``pattern`` or
+    ``command`` passes them and fails at run time. Covers ``mzt validate``
+    check V008.
+
+    Failing::
+
+        validations:
+          - type: command_succeeds
+            command: "  "
+
+    Passing::
+
+        validations:
+          - type: command_succeeds
+            command: "pytest -q"
+    """
+
+    code = "ML403"
+    name = "blank-validation-field"
+    severity = Severity.ERROR
+    summary = "a validation's path, pattern or command is empty"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(getattr(ctx.model, "validations")):
+            needed = []
+            if rule.type in _FILE_TYPES:
+                needed.append("path")
+            if rule.type in _CONTENT_TYPES:
+                needed.append("pattern")
+            if rule.type == "command_succeeds":
+                needed.append("command")
+            for key in needed:
+                value = getattr(rule, key)
+                if isinstance(value, str) and not value.strip():
+                    yield Finding(
+                        self.name,
+                        ctx.key_span("validations", index, key),
+                        f"validation #{index + 1} ({rule.type}) has an empty {key}; it cannot work",
+                    )
+
+
+class EmptyPattern(Rule):
+    """A content validation's pattern is empty and matches anything (Marianne's V106).
+
+    Failing::
+
+        validations:
+          - type: content_contains
+            path: "{workspace}/report.md"
+            pattern: ""
+
+    Passing::
+
+        validations:
+          - type: content_contains
+            path: "{workspace}/report.md"
+            pattern: "## Summary"
+    """
+
+    code = "ML404"
+    name = "empty-pattern"
+    severity = Severity.WARNING
+    summary = "a content validation's pattern is empty and always matches"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(getattr(ctx.model, "validations")):
+            if rule.type in _CONTENT_TYPES and rule.pattern is not None and not rule.pattern.strip():
+                yield Finding(
+                    self.name,
+                    ctx.key_span("validations", index, "pattern"),
+                    f"validation #{index + 1} ({rule.type}) has an empty pattern, which matches any file",
+                )
+
+
+class NoValidations(Rule):
+    """The score has no validations, so any output counts as success (Marianne's V203).
+
+    Failing::
+
+        name: draft
+        sheet: {size: 1, total_items: 1}
+        prompt: {template: "Write a draft"}
+
+    Passing::
+
+        name: draft
+        sheet: {size: 1, total_items: 1}
+        prompt: {template: "Write {{ workspace }}/draft.md"}
+        validations:
+          - type: file_exists
+            path: "{workspace}/draft.md"
+    """
+
+    code = "ML405"
+    name = "no-validations"
+    severity = Severity.WARNING
+    summary = "the score has no validations"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if not getattr(ctx.model, "validations"):
+            span = ctx.key_span("validations") if ctx.exists("validations") else Span(1, 1, 1, 2)
+            yield Finding(
+                self.name,
+                span,
+                "the score has no validations, so a sheet succeeds whatever it produces",
+                suggestion="add a validation such as file_exists or content_contains",
+            )
+
+
+class FileExistsOnly(Rule):
+    """Every validation only checks that a file exists (Marianne's V205).
+
+    An empty or truncated file passes. ``content_contains`` or
+    ``content_regex`` checks what the sheet actually wrote.
+
+    Failing::
+
+        validations:
+          - type: file_exists
+            path: "{workspace}/report.md"
+
+    Passing::
+
+        validations:
+          - type: file_exists
+            path: "{workspace}/report.md"
+          - type: content_contains
+            path: "{workspace}/report.md"
+            pattern: "## Findings"
+    """
+
+    code = "ML406"
+    name = "file-exists-only"
+    severity = Severity.INFO
+    summary = "all validations are file_exists checks"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        rules = getattr(ctx.model, "validations")
+        if rules and all(rule.type == "file_exists" for rule in rules):
+            yield Finding(
+                self.name,
+                ctx.key_span("validations"),
+                f"all {len(rules)} validation(s) only check that a file exists; an empty file passes",
+                suggestion="add a content_contains or content_regex validation",
+            )
+
+
+class JinjaInValidationPath(Rule):
+    """A validation path uses Jinja ``{{ ... }}`` (Marianne's V201).
+
+    Validation paths are filled with Python ``str.format`` placeholders such
+    as ``{workspace}``; ``{{`` there means a literal brace, so the path never
+    names the intended file.
+
+    Failing::
+
+        validations:
+          - type: file_exists
+            path: "{{ workspace }}/out.md"
+
+    Passing::
+
+        validations:
+          - type: file_exists
+            path: "{workspace}/out.md"
+    """
+
+    code = "ML407"
+    name = "jinja-in-validation-path"
+    severity = Severity.WARNING
+    summary = "a validation path uses Jinja {{ }} instead of {placeholders}"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(getattr(ctx.model, "validations")):
+            if rule.path and "{{" in rule.path:
+                yield Finding(
+                    self.name,
+                    ctx.key_span("validations", index, "path"),
+                    f"validation #{index + 1} path '{rule.path}' uses Jinja braces; validation paths use "
+                    "single-brace placeholders, so '{{' stays a literal brace",
+                    suggestion="write {workspace} instead of {{ workspace }}",
+                )
