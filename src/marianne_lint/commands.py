@@ -73,4 +73,4 @@ def rules_command(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-__all__ = ["run", "rules_command", "EXIT_FINDINGS", "argparse"]
+__all__ = ["EXIT_FINDINGS", "argparse", "rules_command", "run"]

@@ -62,10 +62,9 @@ def expand(total_stages: int, fan_out: dict[int, int], dependencies: dict[int, l
         for dep_stage in upstream:
             sources = stage_sheets.get(dep_stage, [])
             for index, target in enumerate(targets):
-                if len(sources) == len(targets) and len(sources) > 1:
-                    wanted = [sources[index]]  # instance-matched
-                else:
-                    wanted = sources  # 1->1, fan-out, fan-in and all-to-all
+                # instance-matched when both sides have the same count > 1;
+                # otherwise 1->1, fan-out, fan-in and all-to-all take every source
+                wanted = [sources[index]] if len(sources) == len(targets) > 1 else sources
                 edges = expanded.setdefault(target, [])
                 for source in wanted:
                     if source not in edges:

@@ -113,7 +113,7 @@ def _finish(
 ) -> Result:
     """Apply selection, per-file ignores, severities and suppression comments."""
     config = settings.config
-    ignored = registry.expand(config.file_ignores(source.path), "per-file-ignores") if config.per_file_ignores else set()
+    ignored = registry.expand(config.file_ignores(source.path), "per-file-ignores")
     suppressions = parse_suppressions(source.text, text_spans or []) if source.text is not None else None
     out: list[Diagnostic] = []
     for finding in findings:
@@ -130,9 +130,12 @@ def _finish(
 
         for finding in suppressions.leftovers(registry.is_known, was_checked):
             diagnostic = _diagnostic(source.path, finding, settings)
-            if diagnostic is not None and diagnostic.rule not in ignored:
-                if not suppressions.silences(-1, diagnostic.code, diagnostic.rule):
-                    out.append(diagnostic)
+            if (
+                diagnostic is not None
+                and diagnostic.rule not in ignored
+                and not suppressions.silences(-1, diagnostic.code, diagnostic.rule)
+            ):
+                out.append(diagnostic)
     out.sort(key=Diagnostic.sort_key)
     lines: dict[int, str] = {}
     if source.text is not None and out:

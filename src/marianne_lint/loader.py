@@ -56,7 +56,7 @@ class Loaded:
     """True when the stream holds no document at all."""
 
 
-class LoadAbort(Exception):
+class LoadStop(Exception):
     """Marianne's loader would stop here; carries the finding."""
 
     def __init__(self, finding: Finding) -> None:
@@ -94,7 +94,7 @@ def _events(text: str) -> Iterator[Any]:
 
 
 class _Frame:
-    __slots__ = ("kind", "node", "path", "items", "pairs", "pending", "anchor", "size", "tag")
+    __slots__ = ("anchor", "items", "kind", "node", "pairs", "path", "pending", "size", "tag")
 
     def __init__(self, kind: str, node: PNode, path: Path, anchor: str | None, tag: str | None) -> None:
         self.kind = kind
@@ -136,7 +136,7 @@ class _Composer:
                 if name == "DocumentStartEvent":
                     documents += 1
                     if documents > 1:
-                        raise LoadAbort(
+                        raise LoadStop(
                             Finding(
                                 "yaml-syntax",
                                 _point(event.start_mark),
@@ -148,7 +148,7 @@ class _Composer:
                     continue
                 else:
                     self._event(name, event)
-        except LoadAbort as abort:
+        except LoadStop as abort:
             self.out.findings.append(abort.finding)
             return self.out
         except ReaderError as exc:
@@ -222,7 +222,7 @@ class _Composer:
             kind = MAP if name == "MappingStartEvent" else SEQ
             tag = event.tag
             if tag not in (_MAP_TAGS if kind == MAP else _SEQ_TAGS) and tag not in _SPECIAL_COLLECTION_TAGS:
-                raise LoadAbort(
+                raise LoadStop(
                     Finding(
                         "yaml-syntax",
                         _span(event.start_mark, event.end_mark),
@@ -230,7 +230,7 @@ class _Composer:
                     )
                 )
             if len(self.stack) >= self.limits.max_depth:
-                raise LoadAbort(
+                raise LoadStop(
                     Finding(
                         "resource-limit",
                         _point(event.start_mark),
@@ -276,7 +276,7 @@ class _Composer:
             else:
                 value = construct_tagged(event.tag, text)
         except ScalarError as exc:
-            raise LoadAbort(Finding("yaml-syntax", node.span, f"cannot read this value: {exc}")) from None
+            raise LoadStop(Finding("yaml-syntax", node.span, f"cannot read this value: {exc}")) from None
         if style is not None:
             self.out.text_spans.append((event.start_mark.index, event.end_mark.index))
         if note is not None:
@@ -293,7 +293,7 @@ class _Composer:
     def _alias(self, event: Any) -> None:
         anchor = event.anchor
         if anchor in self.building:
-            raise LoadAbort(
+            raise LoadStop(
                 Finding(
                     "resource-limit",
                     _span(event.start_mark, event.end_mark),
@@ -302,7 +302,7 @@ class _Composer:
                 )
             )
         if anchor not in self.anchors:
-            raise LoadAbort(
+            raise LoadStop(
                 Finding(
                     "yaml-syntax",
                     _span(event.start_mark, event.end_mark),
@@ -312,7 +312,7 @@ class _Composer:
         value, node, size = self.anchors[anchor]
         self.alias_nodes += size
         if self.alias_nodes > self.limits.max_alias_nodes:
-            raise LoadAbort(
+            raise LoadStop(
                 Finding(
                     "resource-limit",
                     _span(event.start_mark, event.end_mark),
@@ -332,16 +332,14 @@ class _Composer:
             frame.items.append((value, node))
             return
         if frame.pending is None:
-            if is_collection or (is_alias and isinstance(value, (dict, list, set))):
-                if not _hashable(value):
-                    raise LoadAbort(
-                        Finding(
-                            "yaml-syntax",
-                            node.span,
-                            "a mapping key must be a single value; Marianne's loader cannot use a "
-                            "list or mapping as a key",
-                        )
+            if (is_collection or is_alias) and not _hashable(value):
+                raise LoadStop(
+                    Finding(
+                        "yaml-syntax",
+                        node.span,
+                        "a mapping key must be a single value; Marianne's loader cannot use a list or mapping as a key",
                     )
+                )
             frame.pending = (value, node)
             return
         key, key_node = frame.pending
@@ -356,7 +354,7 @@ class _Composer:
             pairs: list[tuple[Any, Any]] = []
             for value in values:
                 if not isinstance(value, dict) or len(value) != 1:
-                    raise LoadAbort(
+                    raise LoadStop(
                         Finding("yaml-syntax", node.span, f"{frame.tag} needs a list of one-key mappings")
                     )
                 pairs.extend(value.items())
@@ -406,7 +404,7 @@ class _Composer:
             groups = []
             for item, item_node in zip(value, value_node.items, strict=True):
                 if not isinstance(item, dict):
-                    raise LoadAbort(
+                    raise LoadStop(
                         Finding(
                             "yaml-syntax",
                             item_node.span,
@@ -415,7 +413,7 @@ class _Composer:
                     )
                 groups.append(_pairs_of(item, item_node))
             return [pair for group in groups for pair in group]
-        raise LoadAbort(
+        raise LoadStop(
             Finding(
                 "yaml-syntax",
                 value_node.span,

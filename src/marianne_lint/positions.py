@@ -33,7 +33,7 @@ class Span:
 class PNode:
     """Position of one YAML node, with its children."""
 
-    __slots__ = ("span", "kind", "keys", "values", "items", "note", "style", "text", "merged")
+    __slots__ = ("items", "keys", "kind", "merged", "note", "span", "style", "text", "values")
 
     def __init__(self, span: Span, kind: str) -> None:
         self.span = span

@@ -152,7 +152,7 @@ def construct_timestamp(text: str) -> datetime.date | datetime.datetime:
         tzinfo = None
         if parts["tz"]:
             if parts["tz"] == "Z":
-                tzinfo = datetime.timezone.utc
+                tzinfo = datetime.UTC
             else:
                 delta = datetime.timedelta(hours=int(parts["tz_hour"]), minutes=int(parts["tz_minute"] or 0))
                 if parts["tz_sign"] == "-":

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from marianne_lint.config import Config, ConfigError, did_you_mean
-from marianne_lint.rules import graph, limits, reading, schema, validations
+from marianne_lint.rules import graph, instruments, limits, paths, reading, schema, templates, validations
 from marianne_lint.rules.base import Context, Rule
 
 RULES: list[Rule] = [
@@ -54,6 +54,9 @@ RULES: list[Rule] = [
     validations.NoValidations(),
     validations.FileExistsOnly(),
     validations.JinjaInValidationPath(),
+    # -- ML5xx: rules/templates.py --
+    # -- ML6xx: rules/paths.py --
+    # -- ML7xx: rules/instruments.py --
 ]
 
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
@@ -121,4 +124,4 @@ def checking_rules(kind: str, enabled: set[str]) -> list[Rule]:
     return [rule for rule in RULES if rule.has_check and kind in rule.kinds and rule.name in enabled]
 
 
-__all__ = ["RULES", "BY_CODE", "BY_NAME", "Context", "Rule", "lookup", "enabled_rules", "checking_rules"]
+__all__ = ["BY_CODE", "BY_NAME", "RULES", "Context", "Rule", "checking_rules", "enabled_rules", "lookup"]

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path as FsPath
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.positions import Path, PNode, Span
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from marianne_lint.loader import Loaded
+    from marianne_lint.models.score import JobConfig
 
 KINDS = ("score", "conductor", "instrument", "fleet")
 
@@ -45,6 +46,11 @@ class Context:
     """The file on disk, when there is one (not for standard input)."""
     cache: dict[str, Any] = field(default_factory=dict)
     """Shared results between rules of one document (for example the sheet graph)."""
+
+    @property
+    def score(self) -> JobConfig:
+        """The model of a score (only for rules whose ``kinds`` is score)."""
+        return cast("JobConfig", self.model)
 
     def exists(self, *path: Any) -> bool:
         return self.root.locate(path).exact

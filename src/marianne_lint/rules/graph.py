@@ -316,7 +316,7 @@ class NoSheets(Rule):
     summary = "start_item lies beyond total_items, so the score has no sheets"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        sheet: Any = getattr(ctx.model, "sheet")
+        sheet = ctx.score.sheet
         if sheet.total_sheets > 0:
             return
         yield Finding(
@@ -539,7 +539,7 @@ class FanOutWithoutDependencies(Rule):
     summary = "fan-out without explicit dependencies (stages run in order)"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        sheet: Any = getattr(ctx.model, "sheet")
+        sheet = ctx.score.sheet
         if sheet.fan_out_stage_map is not None and not sheet.dependencies:
             yield Finding(
                 self.name,
@@ -571,7 +571,7 @@ class FanOutWithoutParallel(Rule):
     summary = "fan-out is used but parallel execution is disabled"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        model: Any = ctx.model
+        model = ctx.score
         if model.sheet.fan_out_stage_map is not None and not model.parallel.enabled:
             yield Finding(
                 self.name,
@@ -604,7 +604,7 @@ class VoicesIgnored(Rule):
     summary = "movements.N.voices has no effect; use sheet.fan_out"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        model: Any = ctx.model
+        model = ctx.score
         for number, movement in model.movements.items():
             if movement.voices is not None:
                 fan = model.sheet._input_fan_out.get(number)

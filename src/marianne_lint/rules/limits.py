@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.rules.base import Context, Rule
@@ -71,10 +71,10 @@ class IdleTimeoutTooShort(Rule):
     name = "idle-timeout-too-short"
     severity = Severity.WARNING
     summary = "stale detection would kill sheets after less than two minutes of silence"
-    options = {"min-idle-timeout-seconds": 120.0}
+    options: ClassVar[dict[str, Any]] = {"min-idle-timeout-seconds": 120.0}
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        stale: Any = getattr(ctx.model, "stale_detection")
+        stale = ctx.score.stale_detection
         floor = float(ctx.option("min-idle-timeout-seconds", 120.0))
         if stale.enabled and stale.idle_timeout_seconds < floor:
             yield Finding(
@@ -148,7 +148,7 @@ class StaleDetectionNeverFires(Rule):
     summary = "the idle timeout is not below the sheet timeout, so stale detection never fires"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        model: Any = ctx.model
+        model = ctx.score
         stale = model.stale_detection
         if not stale.enabled:
             return
@@ -196,7 +196,7 @@ class ShortSheetTimeout(Rule):
     summary = "backend.timeout_seconds is under 60 seconds"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        timeout = float(getattr(ctx.model, "backend").timeout_seconds)
+        timeout = float(ctx.score.backend.timeout_seconds)
         if timeout < 60:
             yield Finding(
                 self.name,
@@ -230,7 +230,7 @@ class LongSheetTimeout(Rule):
     summary = "backend.timeout_seconds is over two hours"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        timeout = float(getattr(ctx.model, "backend").timeout_seconds)
+        timeout = float(ctx.score.backend.timeout_seconds)
         if timeout > 7200:
             yield Finding(
                 self.name,
@@ -264,7 +264,7 @@ class SheetCostAboveJobCost(Rule):
     summary = "max_cost_per_sheet is above max_cost_per_job"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        cost: Any = getattr(ctx.model, "cost_limits")
+        cost = ctx.score.cost_limits
         if cost.max_cost_per_sheet is None or cost.max_cost_per_job is None:
             return
         if cost.max_cost_per_sheet > cost.max_cost_per_job:
@@ -302,7 +302,7 @@ class CostLimitsOff(Rule):
     summary = "cost limits are set but enabled: false switches them off"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        cost: Any = getattr(ctx.model, "cost_limits")
+        cost = ctx.score.cost_limits
         if cost.enabled:
             return
         limits = [key for key in ("max_cost_per_sheet", "max_cost_per_job") if getattr(cost, key) is not None]
@@ -345,7 +345,7 @@ class CircuitBreakerIgnoredSetting(Rule):
         data = ctx.data.get("circuit_breaker") if isinstance(ctx.data, dict) else None
         if not isinstance(data, dict) or data.get("honor_other_jobs_rate_limits") is not True:
             return
-        breaker: Any = getattr(ctx.model, "circuit_breaker")
+        breaker: Any = ctx.score.circuit_breaker
         if not breaker.cross_workspace_coordination:
             yield Finding(
                 self.name,

@@ -27,7 +27,7 @@ class YamlSyntax(Rule):
     Failing::
 
         sheet:
-        	size: 1          # a tab before 'size'
+        <TAB>size: 1     # a tab character before 'size'
 
     Passing::
 
@@ -207,8 +207,12 @@ class Yaml11Number(Rule):
                 kind = "date-time" if isinstance(note.value, datetime.datetime) else "date"
                 message = f"'{written}' is a {kind} for Marianne (YAML 1.1), text in YAML 1.2"
             else:
-                message = f"'{written}' is the number {note.value!r} for Marianne (YAML 1.1); YAML 1.2 reads it otherwise"
-            yield Finding(self.name, note.node.span, message, suggestion="write the plain number or quote the text")
+                message = (
+                    f"'{written}' is the number {note.value!r} for Marianne (YAML 1.1); YAML 1.2 reads it otherwise"
+                )
+            yield Finding(
+                self.name, note.node.span, message, suggestion="write the plain number or quote the text"
+            )
 
 
 class UnreadableFile(Rule):

@@ -277,7 +277,7 @@ class IgnoredKey(Rule):
         if ctx.kind == "score":
             sheet = data.get("sheet")
             if isinstance(sheet, dict) and "total_sheets" in sheet:
-                actual = getattr(ctx.model, "sheet").total_sheets
+                actual = ctx.score.sheet.total_sheets
                 yield Finding(
                     self.name,
                     ctx.key_span("sheet", "total_sheets"),

@@ -17,9 +17,8 @@ _CONTENT_TYPES = ("content_contains", "content_regex")
 
 def _raw_rule(ctx: Context, index: int) -> dict[Any, Any]:
     data = ctx.data.get("validations") if isinstance(ctx.data, dict) else None
-    if isinstance(data, list) and index < len(data) and isinstance(data[index], dict):
-        return data[index]
-    return {}
+    item = data[index] if isinstance(data, list) and index < len(data) else None
+    return item if isinstance(item, dict) else {}
 
 
 def _condition_span(ctx: Context, index: int) -> Span:
@@ -47,7 +46,7 @@ def applicability(ctx: Context) -> list[list[int]]:
         return cached
     facts = sheet_facts(ctx)
     contexts = list(facts.contexts())
-    rules = getattr(ctx.model, "validations")
+    rules = ctx.score.validations
     out = [[sheet for sheet, context in contexts if applies(rule.condition, context)] for rule in rules]
     ctx.cache["applicability"] = out
     return out
@@ -97,7 +96,7 @@ class UnreachableValidationStage(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         facts = sheet_facts(ctx)
-        rules = getattr(ctx.model, "validations")
+        rules = ctx.score.validations
         if not rules or facts.total_sheets <= 0:
             return
         reach = applicability(ctx)
@@ -180,7 +179,7 @@ class MisreadCondition(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         facts = sheet_facts(ctx)
         known = _known_numbers(facts)
-        for index, rule in enumerate(getattr(ctx.model, "validations")):
+        for index in range(len(ctx.score.validations)):
             raw = _raw_rule(ctx, index)
             condition = raw.get("condition")
             if not isinstance(condition, str):
@@ -271,7 +270,7 @@ class BlankValidationField(Rule):
     summary = "a validation's path, pattern or command is empty"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, rule in enumerate(getattr(ctx.model, "validations")):
+        for index, rule in enumerate(ctx.score.validations):
             needed = []
             if rule.type in _FILE_TYPES:
                 needed.append("path")
@@ -313,7 +312,7 @@ class EmptyPattern(Rule):
     summary = "a content validation's pattern is empty and always matches"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, rule in enumerate(getattr(ctx.model, "validations")):
+        for index, rule in enumerate(ctx.score.validations):
             if rule.type in _CONTENT_TYPES and rule.pattern is not None and not rule.pattern.strip():
                 yield Finding(
                     self.name,
@@ -347,7 +346,7 @@ class NoValidations(Rule):
     summary = "the score has no validations"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        if not getattr(ctx.model, "validations"):
+        if not ctx.score.validations:
             span = ctx.key_span("validations") if ctx.exists("validations") else Span(1, 1, 1, 2)
             yield Finding(
                 self.name,
@@ -385,7 +384,7 @@ class FileExistsOnly(Rule):
     summary = "all validations are file_exists checks"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        rules = getattr(ctx.model, "validations")
+        rules = ctx.score.validations
         if rules and all(rule.type == "file_exists" for rule in rules):
             yield Finding(
                 self.name,
@@ -421,7 +420,7 @@ class JinjaInValidationPath(Rule):
     summary = "a validation path uses Jinja {{ }} instead of {placeholders}"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, rule in enumerate(getattr(ctx.model, "validations")):
+        for index, rule in enumerate(ctx.score.validations):
             if rule.path and "{{" in rule.path:
                 yield Finding(
                     self.name,

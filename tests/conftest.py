@@ -1,0 +1,37 @@
+"""Shared test helpers: where ../shared is, and how to lint a snippet."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from marianne_lint.config import Config
+from marianne_lint.diagnostics import Diagnostic
+from marianne_lint.lint import Settings, lint_source
+from marianne_lint.source import decode
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def shared_dir() -> Path:
+    """../shared beside the checkout: required in CI, optional elsewhere."""
+    if SHARED.is_dir():
+        return SHARED
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but the shared material is missing at {SHARED}")
+    pytest.skip(f"shared material not found at {SHARED}")
+
+
+def lint_text(text: str, kind: str | None = None, path: str = "test.yaml", **options: object) -> list[Diagnostic]:
+    """Lint YAML text with every rule enabled; returns the diagnostics."""
+    config = Config(select=["ALL"], options=dict(options))
+    result = lint_source(decode(path, text.encode("utf-8")), Settings.from_config(config), kind=kind)
+    assert result is not None
+    return result.diagnostics
+
+
+def codes(diagnostics: list[Diagnostic]) -> list[str]:
+    return [f"{d.line}:{d.column}: {d.code}" for d in diagnostics]
