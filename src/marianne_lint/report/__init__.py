@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 
@@ -36,6 +37,21 @@ def renderer(name: str) -> Callable[[Report], str]:
 
 def rule_url(name: str) -> str:
     return RULE_URL.format(name=name)
+
+
+def fingerprints(report: Report) -> Iterator[tuple[Diagnostic, str]]:
+    """Each finding with a fingerprint that survives lines moving up or down.
+
+    It hashes the path, the rule, the message and the text of the line (not
+    its number); repeats of the same finding are told apart by their order.
+    """
+    seen: dict[str, int] = {}
+    for d in report.diagnostics:
+        line = report.lines.get((d.path, d.line), "").strip()
+        base = hashlib.sha256("\0".join((d.path, d.code, d.message, line)).encode("utf-8")).hexdigest()
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        yield d, base if count == 0 else hashlib.sha256(f"{base}:{count}".encode()).hexdigest()
 
 
 def summary_line(report: Report) -> str:

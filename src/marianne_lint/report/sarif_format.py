@@ -1,0 +1,93 @@
+"""``sarif``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
+
+Every rule is described (id, name, summary, full documentation, help URI,
+default level); each result carries its region, related locations and a
+stable fingerprint.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePath
+from typing import Any
+from urllib.parse import quote
+
+from marianne_lint import __version__
+from marianne_lint.diagnostics import Severity
+from marianne_lint.report import Report, fingerprints, rule_url
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _uri(path: str) -> dict[str, str]:
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return {"uri": "file://" + quote(pure.as_posix())}
+    return {"uri": quote(pure.as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
+def _location(path: str, line: int, column: int, end_line: int | None = None, end_column: int | None = None) -> dict[
+    str, Any
+]:
+    region: dict[str, int] = {"startLine": line, "startColumn": column}
+    if end_line is not None and end_column is not None and (end_line, end_column) > (line, column):
+        region["endLine"] = end_line
+        region["endColumn"] = end_column
+    return {"physicalLocation": {"artifactLocation": _uri(path), "region": region}}
+
+
+def render(report: Report) -> str:
+    from marianne_lint.rules import RULES
+
+    index = {rule.code: position for position, rule in enumerate(RULES)}
+    rules = [
+        {
+            "id": rule.code,
+            "name": rule.name,
+            "shortDescription": {"text": rule.summary},
+            "fullDescription": {"text": rule.doc().split("\n\n", 1)[0].replace("\n", " ")},
+            "help": {"text": rule.doc(), "markdown": rule.doc()},
+            "helpUri": rule_url(rule.name),
+            "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+            "properties": {"tags": [rule.code[:3] + "xx", *rule.kinds]},
+        }
+        for rule in RULES
+    ]
+    results = []
+    for d, fingerprint in fingerprints(report):
+        text = d.message if not d.suggestion else f"{d.message} (help: {d.suggestion})"
+        result: dict[str, Any] = {
+            "ruleId": d.code,
+            "ruleIndex": index[d.code],
+            "level": _LEVEL[d.severity],
+            "message": {"text": text},
+            "locations": [_location(d.path, d.line, d.column, d.span.end_line, d.span.end_column)],
+            "fingerprints": {"marianneLint/v1": fingerprint},
+        }
+        if d.related:
+            result["relatedLocations"] = [
+                {**_location(r.path, r.line, r.column), "id": number, "message": {"text": r.message}}
+                for number, r in enumerate(d.related, start=1)
+            ]
+        results.append(result)
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "marianne-lint",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": "https://github.com/marianne-lint/marianne-lint",
+                        "rules": rules,
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
