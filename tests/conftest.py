@@ -35,3 +35,7 @@ def lint_text(text: str, kind: str | None = None, path: str = "test.yaml", **opt
 
 def codes(diagnostics: list[Diagnostic]) -> list[str]:
     return [f"{d.line}:{d.column}: {d.code}" for d in diagnostics]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: a long test (for example one that writes a 50 MB file)")

@@ -94,12 +94,22 @@ def effective_config(args: argparse.Namespace) -> Config:
         found = find_config(Path.cwd())
         if found is not None:
             config = load_config(found, option_defaults())
+    from marianne_lint.rules import enabled_rules, expand
+
+    try:
+        enabled = enabled_rules(config)  # checks the rule names of the configuration
+    except ConfigError as exc:
+        raise ConfigError(f"{config.source}: {exc}" if config.source is not None else str(exc)) from exc
+    if args.select is None and not args.extend_select and not args.ignore:
+        return config
+    # Command-line options win: they apply on top of the rules the configuration enables
+    # (as in ruff, --select replaces the configuration's whole selection, its ignores included,
+    # and --extend-select enables a rule the configuration ignores).
     if args.select is not None:
-        config.select = _split(args.select)
-    if args.extend_select:
-        config.extend_select = [*config.extend_select, *_split(args.extend_select)]
-    if args.ignore:
-        config.ignore = [*config.ignore, *_split(args.ignore)]
+        enabled = expand(_split(args.select), "--select")
+    enabled |= expand(_split(args.extend_select), "--extend-select")
+    enabled -= expand(_split(args.ignore), "--ignore")
+    config.select, config.extend_select, config.ignore = sorted(enabled), [], []
     return config
 
 
@@ -126,7 +136,13 @@ def discover(paths: Sequence[str], config: Config) -> Iterator[tuple[str, bool]]
 
 def _walk(folder: Path, config: Config) -> list[str]:
     out: list[str] = []
-    for current, dirs, files in os.walk(folder):
+
+    def unreadable(error: OSError) -> None:
+        # A folder the walk cannot list is reported (as an unreadable input), not silently skipped.
+        if error.filename is not None:
+            out.append(os.fspath(error.filename))
+
+    for current, dirs, files in os.walk(folder, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not config.excluded(os.path.join(current, d)))
         for name in sorted(files):
             if name.endswith((".yaml", ".yml")):
@@ -152,7 +168,7 @@ def _lint(args: argparse.Namespace) -> int:
     failed = False
     for path, walked in discover(args.paths or ["."], config):
         if path == "-":
-            source = read_stdin(args.stdin_filename or "-")
+            source = read_stdin(args.stdin_filename or "-", max_bytes)
             disk: Path | None = Path(args.stdin_filename) if args.stdin_filename else None
         else:
             source = read_path(path, path, max_bytes)

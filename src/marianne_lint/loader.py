@@ -11,6 +11,7 @@ and depth.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,7 +73,12 @@ def _point(mark: Any) -> Span:
     return Span(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2)
 
 
-def _events(text: str) -> Iterator[Any]:
+def _events(text: str, pure: bool = False) -> Iterator[Any]:
+    if pure:
+        from ruamel.yaml import YAML
+
+        yield from YAML(typ="safe", pure=True).parse(text)
+        return
     try:
         from _ruamel_yaml_clibz import CParser
     except ImportError:
@@ -114,12 +120,16 @@ _SEQ_TAGS = {None, "!", "tag:yaml.org,2002:seq"}
 
 
 class _Composer:
-    def __init__(self, text: str, limits: Limits) -> None:
+    def __init__(self, text: str, limits: Limits, pure: bool = False) -> None:
         self.text = text
         self.limits = limits
+        self.pure = pure
+        self.parser_failed = False
+        """Whether the event parser refused the text (a YAML syntax error)."""
         self.out = Loaded()
         self.anchors: dict[str, tuple[Any, PNode, int]] = {}
         self.building: set[str] = set()
+        self.anchor_spans: dict[str, Span] = {}
         self.alias_nodes = 0
         self.stack: list[_Frame] = []
         self.result: tuple[Any, PNode] | None = None
@@ -131,7 +141,7 @@ class _Composer:
 
         documents = 0
         try:
-            for event in _events(self.text):
+            for event in _events(self.text, self.pure):
                 name = type(event).__name__
                 if name == "DocumentStartEvent":
                     documents += 1
@@ -144,6 +154,7 @@ class _Composer:
                             )
                         )
                     self.anchors.clear()
+                    self.anchor_spans.clear()
                 elif name in ("StreamStartEvent", "StreamEndEvent", "DocumentEndEvent"):
                     continue
                 else:
@@ -155,10 +166,15 @@ class _Composer:
             self.out.findings.append(self._reader_finding(exc))
             return self.out
         except MarkedYAMLError as exc:
+            self.parser_failed = True
             self.out.findings.append(self._syntax_finding(exc))
             return self.out
         except YAMLError as exc:
             self.out.findings.append(Finding("yaml-syntax", Span(1, 1, 1, 2), f"YAML error: {exc}"))
+            return self.out
+        tab = _misplaced_tab(self.text, self.out.text_spans) if "\t" in self.text else None
+        if tab is not None:
+            self.out.findings.append(tab)
             return self.out
         if self.result is None:
             self.out.empty = True
@@ -240,6 +256,7 @@ class _Composer:
                 )
             node = PNode(_span(event.start_mark, event.end_mark), kind)
             if event.anchor:
+                self._new_anchor(event.anchor, node.span)
                 self.building.add(event.anchor)
             self.stack.append(_Frame(kind, node, self._child_path(), event.anchor, tag))
         elif name in ("MappingEndEvent", "SequenceEndEvent"):
@@ -287,11 +304,29 @@ class _Composer:
                     path = (*path[:-1], value)
                 self.out.notes.append(Yaml11Note(path, node, is_key, value))
         if event.anchor:
+            self._new_anchor(event.anchor, node.span)
             self.anchors[event.anchor] = (value, node, 1)
         self._emit(value, node, 1)
 
+    def _new_anchor(self, anchor: str, span: Span) -> None:
+        """PyYAML refuses a document that defines the same anchor twice."""
+        _check_anchor_name(anchor, span, "&")
+        first = self.anchor_spans.get(anchor)
+        if first is not None:
+            raise LoadStop(
+                Finding(
+                    "yaml-syntax",
+                    span,
+                    f"the anchor &{anchor} is defined a second time; Marianne's YAML loader refuses duplicate anchors",
+                    related=[(first, f"first &{anchor} here")],
+                    suggestion="give each anchor a different name",
+                )
+            )
+        self.anchor_spans[anchor] = span
+
     def _alias(self, event: Any) -> None:
         anchor = event.anchor
+        _check_anchor_name(anchor, _span(event.start_mark, event.end_mark), "*")
         if anchor in self.building:
             raise LoadStop(
                 Finding(
@@ -371,14 +406,15 @@ class _Composer:
         for pair in frame.pairs:
             key_node = pair[1]
             if key_node.note == _MERGE_TAG_NOTE:
+                # Several '<<' keys: PyYAML concatenates their pairs, so a later '<<' wins.
+                # Within one '<<: [*a, *b]' list the earlier mapping wins (see _merge_sources).
                 merged.extend(self._merge_sources(pair[2], pair[3]))
             else:
                 own.append(pair)
         for key, key_node, value, value_node in merged:
-            if key not in data:  # the first mapping merged wins
-                data[key] = value
-                keys[key] = key_node
-                values[key] = value_node
+            data[key] = value
+            keys[key] = key_node
+            values[key] = value_node
         merged_keys = set(data)
         seen: dict[Any, PNode] = {}
         for key, key_node, value, value_node in own:
@@ -412,7 +448,14 @@ class _Composer:
                         )
                     )
                 groups.append(_pairs_of(item, item_node))
-            return [pair for group in groups for pair in group]
+            # The YAML merge spec and PyYAML up to 6.0.3: a mapping earlier in the list wins.
+            # (PyYAML 6.0.4 lets the later one win for keys longer than one character,
+            # a regression reported upstream as yaml/pyyaml#953.)
+            first: dict[Any, tuple[Any, PNode, Any, PNode]] = {}
+            for group in groups:
+                for pair in group:
+                    first.setdefault(pair[0], pair)
+            return list(first.values())
         raise LoadStop(
             Finding(
                 "yaml-syntax",
@@ -438,6 +481,72 @@ class _Composer:
 _SPECIAL_COLLECTION_TAGS = {"tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs", "tag:yaml.org,2002:set"}
 
 
+_ANCHOR_NAME = re.compile(r"[0-9A-Za-z_-]+")
+
+
+def _check_anchor_name(name: str, span: Span, sigil: str) -> None:
+    """PyYAML allows only letters, digits, '-' and '_' in anchor names (libyaml allows more)."""
+    if not _ANCHOR_NAME.fullmatch(name):
+        raise LoadStop(
+            Finding(
+                "yaml-syntax",
+                span,
+                f"the anchor name in {sigil}{name} is not one Marianne's YAML loader accepts: "
+                "use only letters, digits, '-' and '_'",
+            )
+        )
+
+
+def _misplaced_tab(text: str, spans: list[tuple[int, int]]) -> Finding | None:
+    """The first tab character Marianne's loader (PyYAML) refuses, as a finding.
+
+    The event parser (libyaml) accepts a tab as white space between tokens
+    (``key:<TAB>value``, ``value<TAB># comment``, ``[1,<TAB>2]``) and inside a
+    plain scalar; PyYAML accepts a tab only inside a quoted scalar, in the
+    content of a block scalar and in a comment, and refuses the file otherwise.
+    """
+    allowed: list[tuple[int, int]] = []
+    for start, end in spans:
+        if text[start : start + 1] in ("|", ">"):
+            header_end = text.find("\n", start, end)
+            start = end if header_end == -1 else header_end  # the header line is not content
+        allowed.append((start, end))
+    allowed.sort()
+    position = 0
+    index = text.find("\t")
+    while index != -1:
+        while position < len(allowed) and allowed[position][1] <= index:
+            position += 1
+        inside = position < len(allowed) and allowed[position][0] <= index
+        if not inside and not _in_comment(text, index, allowed):
+            line_start = text.rfind("\n", 0, index) + 1
+            line = text.count("\n", 0, index) + 1
+            column = index - line_start + 1
+            indentation = not text[line_start:index].strip(" ")
+            return Finding(
+                "yaml-syntax",
+                Span(line, column, line, column + 1),
+                "YAML syntax error: a tab character here; Marianne's YAML loader accepts tabs only inside "
+                "quoted or block scalars and comments"
+                + (" (YAML does not allow tabs for indentation)" if indentation else ""),
+                suggestion="replace the tab with spaces",
+            )
+        index = text.find("\t", index + 1)
+    return None
+
+
+def _in_comment(text: str, index: int, allowed: list[tuple[int, int]]) -> bool:
+    """Whether ``index`` lies in a comment: after a '#' that starts one, outside scalars, on its line."""
+    line_start = text.rfind("\n", 0, index) + 1
+    hash_at = text.find("#", line_start, index)
+    while hash_at != -1:
+        starts_comment = hash_at == line_start or text[hash_at - 1] in " \t"
+        if starts_comment and not any(start <= hash_at < end for start, end in allowed):
+            return True
+        hash_at = text.find("#", hash_at + 1, index)
+    return False
+
+
 def _pairs_of(value: dict[Any, Any], node: PNode) -> list[tuple[Any, PNode, Any, PNode]]:
     keys = node.keys or {}
     values = node.values or {}
@@ -452,6 +561,32 @@ def _hashable(value: Any) -> bool:
     return True
 
 
+#: Line breaks in YAML 1.1 only (NEL, LS, PS): the pure parser reads them as 1.2 does, unlike PyYAML.
+_YAML11_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+#: A text libyaml refuses is parsed again by the (slow, about 100 KB/s) pure-Python parser when it is
+#: at most this long, or, for the errors where libyaml is known to be stricter than PyYAML, twice as long.
+PURE_RETRY_MAX_CHARS = 250_000
+_STRICTER_IN_LIBYAML = ("found unexpected ':'", "found a tab character where an indentation space is expected")
+
+
 def load(text: str, limits: Limits | None = None) -> Loaded:
-    """Load one YAML document from ``text``."""
-    return _Composer(text, limits or Limits()).run()
+    """Load one YAML document from ``text``.
+
+    libyaml refuses a few things PyYAML (Marianne's loader) accepts, such as a
+    ':' inside a plain scalar in a flow collection (``[http://host]``) or a
+    block scalar whose first line starts with a tab after the indentation. When
+    libyaml reports a syntax error, the PyYAML-derived pure-Python parser has
+    the last word (for files of a sensible size).
+    """
+    composer = _Composer(text, limits or Limits())
+    loaded = composer.run()
+    if not composer.parser_failed or _YAML11_BREAKS.search(text):
+        return loaded
+    known = any(problem in loaded.findings[-1].message for problem in _STRICTER_IN_LIBYAML)
+    if len(text) <= PURE_RETRY_MAX_CHARS * (2 if known else 1):
+        second = _Composer(text, limits or Limits(), pure=True)
+        retried = second.run()
+        if not second.parser_failed:
+            return retried
+    return loaded

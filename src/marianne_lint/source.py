@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from marianne_lint.diagnostics import Finding
 from marianne_lint.positions import Span
@@ -31,8 +32,62 @@ def _where(data: bytes, offset: int) -> Span:
     return _point(line, offset - start + 1)
 
 
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16 or UTF-32 when the bytes look like it (a byte order mark, or NUL in every other byte)."""
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            return name
+    head = data[: min(len(data), 64) // 2 * 2]
+    evens, odds = head[0::2], head[1::2]
+    if len(head) >= 4 and ((not any(evens) and all(odds)) or (all(evens) and not any(odds))):
+        return "UTF-16"
+    return None
+
+
+def size_text(size: int) -> str:
+    """A byte count for messages: '512 bytes', '12.5 KiB', '20 MiB'."""
+    if size < 1024:
+        return f"{size} byte" + ("" if size == 1 else "s")
+    if size < 1024 * 1024:
+        return f"{size / 1024:.4g} KiB"
+    return f"{size / 1_048_576:.4g} MiB"
+
+
+def _too_big(path: str, size: int | None, max_bytes: int) -> Source:
+    shown = f"is {size_text(size)}, above" if size is not None else "is larger than"
+    return Source(
+        path,
+        None,
+        Finding(
+            "resource-limit",
+            _point(1, 1),
+            f"the file {shown} the {size_text(max_bytes)} limit; it is not linted (option max-file-size)",
+        ),
+    )
+
+
 def decode(path: str, data: bytes) -> Source:
     """Decode bytes as Marianne does (UTF-8 text), or explain why not."""
+    wide = _wide_encoding(data)
+    if wide is not None:
+        return Source(
+            path,
+            None,
+            Finding(
+                "unreadable-file",
+                _point(1, 1),
+                f"the file is {wide} text; Marianne reads config files as UTF-8",
+                suggestion="re-save the file as UTF-8",
+            ),
+        )
     nul = data.find(b"\x00")
     if nul != -1:
         return Source(
@@ -59,29 +114,51 @@ def decode(path: str, data: bytes) -> Source:
     return Source(path, text)
 
 
+def _read_bounded(handle: BinaryIO, expected: int, max_bytes: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes, without allocating that much up front.
+
+    ``expected`` is the size the file system reports (0 for pipes and devices,
+    which may hold more than their size says).
+    """
+    first = handle.read(min(expected, max_bytes) + 1)
+    if len(first) <= expected:
+        return first
+    chunks, total = [first], len(first)
+    while total <= max_bytes:
+        chunk = handle.read(min(1 << 20, max_bytes + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
 def read_path(path: str, display: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Source:
-    """Read one file from disk."""
+    """Read one file from disk (at most ``max_bytes``; more is a resource-limit finding)."""
+    if os.path.isdir(path):  # only a folder that a folder walk could not list comes here
+        try:
+            os.listdir(path)
+            reason = "it is a folder"
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+        return Source(display, None, Finding("unreadable-file", _point(1, 1), f"cannot read the folder: {reason}"))
     try:
         size = os.stat(path).st_size
         if size > max_bytes:
-            return Source(
-                display,
-                None,
-                Finding(
-                    "resource-limit",
-                    _point(1, 1),
-                    f"the file is {size / 1_048_576:.1f} MiB, above the {max_bytes / 1_048_576:.0f} MiB limit; "
-                    "it is not linted (option max-file-size)",
-                ),
-            )
+            return _too_big(display, size, max_bytes)
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = _read_bounded(handle, size, max_bytes)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         return Source(display, None, Finding("unreadable-file", _point(1, 1), f"cannot read the file: {reason}"))
+    if len(data) > max_bytes:
+        return _too_big(display, None, max_bytes)
     return decode(display, data)
 
 
-def read_stdin(display: str) -> Source:
-    """Read standard input."""
-    return decode(display, sys.stdin.buffer.read())
+def read_stdin(display: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Source:
+    """Read standard input (at most ``max_bytes``)."""
+    data = _read_bounded(sys.stdin.buffer, 0, max_bytes)
+    if len(data) > max_bytes:
+        return _too_big(display, None, max_bytes)
+    return decode(display, data)

@@ -40,8 +40,8 @@ class Suppressions:
     def silences(self, line: int, code: str, name: str) -> bool:
         hit = False
         for directive in self.directives:
-            if directive.token not in (code, name):
-                continue
+            if directive.token not in (code, name) and directive.token.upper() != code:
+                continue  # codes are matched case-insensitively, as the rule lookup does
             if directive.file_wide or directive.target_line == line:
                 directive.used = True
                 hit = True

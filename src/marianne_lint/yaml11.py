@@ -97,6 +97,8 @@ def _construct_int(text: str) -> int:
         value = value[1:]
     if value == "0":
         return 0
+    if value in ("0b", "0x"):  # '0b_' matches the 1.1 pattern; PyYAML then fails on int('', 2)
+        raise ScalarError(f"{text!r} has no digits after its base prefix")
     if value.startswith("0b"):
         return sign * int(value[2:], 2)
     if value.startswith("0x"):

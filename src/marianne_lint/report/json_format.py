@@ -24,8 +24,7 @@ def as_dict(d: Diagnostic) -> dict[str, Any]:
             {"path": r.path, "line": r.line, "column": r.column, "message": r.message} for r in d.related
         ],
     }
-    if d.suggestion:
-        out["suggestion"] = d.suggestion
+    out["suggestion"] = d.suggestion or None  # always present, so every diagnostic has the same keys
     out["url"] = rule_url(d.rule)
     return out
 

@@ -1,3 +1,1312 @@
-"""ML7xx: instruments and best practice."""
+"""ML7xx: instruments and best practice.
+
+Which instrument names a score may use, settings of the legacy ``backend``
+block, the warnings Marianne only prints to standard error while loading a
+score (nobody sees them when a conductor loads the job), settings that no
+part of Marianne reads, and checks of instrument profile files.
+
+Known instrument names are the profiles that ship with Marianne
+(:mod:`marianne_lint.builtin_instruments`), the score's own aliases under
+``instruments:``, and the profiles in ``.marianne/instruments/`` folders of
+the score's repository (the score's folder and its parents, up to the folder
+that holds ``.git``). ``~/.marianne/instruments/`` is read only with the
+option ``read-home-instruments``, so that results do not depend on the
+machine by default. Profile files are read with the linter's own loader and
+never executed.
+"""
 
 from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any, ClassVar
+
+from marianne_lint.builtin_instruments import (
+    API_ONLY_BACKEND_FIELDS,
+    BUILTIN_PROFILES,
+    CLAUDE_CLI,
+    CLAUDE_CODE,
+    CLI_ONLY_BACKEND_FIELDS,
+    LEGACY_BACKEND_TYPES,
+)
+from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.positions import Span
+from marianne_lint.rules.base import Context, Rule
+from marianne_lint.sheets import sheet_facts, sheet_list
+
+#: Profile files larger than this are not read (Marianne's are a few KiB).
+MAX_PROFILE_BYTES = 1024 * 1024
+HOME_OPTION = "read-home-instruments"
+
+
+# --------------------------------------------------------------------------------------------------
+# Discovering instrument profiles on disk
+
+
+@dataclass(frozen=True, slots=True)
+class LocalProfile:
+    """What one profile file in a ``.marianne/instruments`` folder declares."""
+
+    name: str
+    path: FsPath
+    valid: bool
+    """False when Marianne would skip the file (it does not validate as a profile)."""
+    kind: str | None
+    mcp_config_flag: str | None
+
+
+_FOLDER_PROFILES: dict[str, tuple[LocalProfile, ...]] = {}
+_REPO_DIRS: dict[str, tuple[FsPath, ...]] = {}
+
+
+def clear_cache() -> None:
+    """Forget every folder read so far (for tests)."""
+    _FOLDER_PROFILES.clear()
+    _REPO_DIRS.clear()
+
+
+def _read_profile(path: FsPath) -> LocalProfile | None:
+    from marianne_lint.loader import load
+    from marianne_lint.source import decode
+
+    try:
+        if path.stat().st_size > MAX_PROFILE_BYTES:
+            return None
+        source = decode(str(path), path.read_bytes())
+    except OSError:
+        return None
+    if source.text is None:
+        return None
+    loaded = load(source.text)
+    data = loaded.data
+    if not loaded.ok or not isinstance(data, dict):
+        return None
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        return None
+    from pydantic import ValidationError
+
+    from marianne_lint.models.profile import InstrumentProfile
+
+    try:
+        profile = InstrumentProfile.model_validate(data)
+    except ValidationError:
+        return LocalProfile(name, path, False, None, None)
+    flag = profile.cli.command.mcp_config_flag if profile.cli is not None else None
+    return LocalProfile(name, path, True, profile.kind, flag)
+
+
+def profiles_in(folder: FsPath) -> tuple[LocalProfile, ...]:
+    """The profiles of one instruments folder (``*.yaml``/``*.yml``, not recursive, by file name).
+
+    Cached per folder for the life of the process.
+    """
+    key = str(folder)
+    cached = _FOLDER_PROFILES.get(key)
+    if cached is not None:
+        return cached
+    found: list[LocalProfile] = []
+    try:
+        files = sorted(
+            (p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()),
+            key=lambda p: p.name,
+        )
+    except OSError:
+        files = []
+    for path in files:
+        profile = _read_profile(path)
+        if profile is not None:
+            found.append(profile)
+    result = tuple(found)
+    _FOLDER_PROFILES[key] = result
+    return result
+
+
+def repository_instrument_dirs(start: FsPath) -> tuple[FsPath, ...]:
+    """``.marianne/instruments`` folders from ``start`` up to the repository root, outermost first.
+
+    The walk stops at the first folder that contains ``.git`` (included) or at
+    the filesystem root.
+    """
+    start = start.absolute()
+    key = str(start)
+    cached = _REPO_DIRS.get(key)
+    if cached is not None:
+        return cached
+    found: list[FsPath] = []
+    folder = start
+    while True:
+        candidate = folder / ".marianne" / "instruments"
+        try:
+            if candidate.is_dir():
+                found.append(candidate)
+            at_root = (folder / ".git").exists()
+        except OSError:
+            at_root = False
+        if at_root or folder.parent == folder:
+            break
+        folder = folder.parent
+    result = tuple(reversed(found))
+    _REPO_DIRS[key] = result
+    return result
+
+
+def home_instrument_dir() -> FsPath:
+    return FsPath.home() / ".marianne" / "instruments"
+
+
+@dataclass(slots=True)
+class KnownInstruments:
+    """Every instrument name a score may use, and where each comes from."""
+
+    profiles: dict[str, str] = field(default_factory=dict)
+    """Profile name -> where it is defined (for messages)."""
+    mcp_flags: dict[str, str | None] = field(default_factory=dict)
+    """CLI profiles defined in YAML (shipped or local) -> their ``mcp_config_flag``."""
+    aliases: dict[str, str] = field(default_factory=dict)
+    """Score alias -> the profile it names."""
+    broken: dict[str, FsPath] = field(default_factory=dict)
+    """Names declared by profile files that Marianne would skip as invalid."""
+    home_read: bool = False
+
+    def is_known(self, name: str, *, aliases: bool = True) -> bool:
+        return name in self.profiles or (aliases and name in self.aliases)
+
+    def names(self, *, aliases: bool = True) -> list[str]:
+        names = set(self.profiles)
+        if aliases:
+            names |= set(self.aliases)
+        return sorted(names)
+
+
+def known_instruments(ctx: Context) -> KnownInstruments:
+    """The known names for this score (cached per document)."""
+    cached = ctx.cache.get("known_instruments")
+    if isinstance(cached, KnownInstruments):
+        return cached
+    known = KnownInstruments()
+    for builtin in BUILTIN_PROFILES.values():
+        known.profiles[builtin.name] = "built in" if builtin.origin == "yaml" else "built in (native)"
+        if builtin.origin == "yaml" and builtin.kind == "cli":
+            known.mcp_flags[builtin.name] = builtin.mcp_config_flag
+    folders: list[FsPath] = []
+    if bool(ctx.option(HOME_OPTION, False)):
+        known.home_read = True
+        home = home_instrument_dir()
+        if home.is_dir():
+            folders.append(home)
+    start = ctx.file_path.absolute().parent if ctx.file_path is not None else FsPath.cwd()
+    folders.extend(repository_instrument_dirs(start))
+    for folder in folders:  # later folders (nearer the score) win, as later files win in Marianne
+        for profile in profiles_in(folder):
+            if not profile.valid:
+                if profile.name not in known.profiles:
+                    known.broken[profile.name] = profile.path
+                continue
+            known.broken.pop(profile.name, None)
+            known.profiles[profile.name] = str(profile.path)
+            if profile.kind == "cli":
+                known.mcp_flags[profile.name] = profile.mcp_config_flag
+            else:
+                known.mcp_flags.pop(profile.name, None)
+    model: Any = ctx.model
+    known.aliases = {alias: definition.profile for alias, definition in model.instruments.items()}
+    ctx.cache["known_instruments"] = known
+    return known
+
+
+def _close(name: str, choices: list[str]) -> str | None:
+    for choice in choices:
+        if choice.lower() == name.lower() or choice.replace("_", "-") == name.replace("_", "-"):
+            return choice
+    found = difflib.get_close_matches(name, choices, n=1, cutoff=0.75)
+    return found[0] if found else None
+
+
+def _where_searched(known: KnownInstruments) -> str:
+    return "no profile in .marianne/instruments" + ("" if not known.home_read else " or ~/.marianne/instruments")
+
+
+def _unknown_suggestion(name: str, known: KnownInstruments, *, aliases: bool = True) -> str:
+    if name in known.broken:
+        return (
+            f"fix {known.broken[name]}: Marianne skips profile files that are not valid instrument profiles "
+            "(lint it with --kind instrument)"
+        )
+    choices = known.names(aliases=aliases)
+    close = _close(name, choices)
+    if close is not None:
+        return f"did you mean '{close}'?"
+    text = f"use one of: {', '.join(choices)}"
+    if not known.home_read:
+        text += f"; profiles in ~/.marianne/instruments are read only with the option {HOME_OPTION}"
+    return text
+
+
+def _unknown_reason(name: str, known: KnownInstruments) -> str:
+    if name in known.broken:
+        return (
+            f"the profile file {known.broken[name].name} declares it but is not a valid profile, so Marianne skips it"
+        )
+    if not name.strip():
+        return "the name is empty"
+    return f"it is not a built-in profile, not an alias under `instruments:` and {_where_searched(known)} has that name"
+
+
+# --------------------------------------------------------------------------------------------------
+# Which instrument runs each sheet
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """Where an instrument name is chosen in the score."""
+
+    label: str
+    path: tuple[Any, ...]
+    is_key: bool = False
+
+
+def instrument_choices(ctx: Context) -> list[tuple[Choice, str]]:
+    """Every place a score names an instrument for sheets (V210's places), with the name."""
+    model = ctx.score
+    out: list[tuple[Choice, str]] = []
+    if model.instrument is not None:
+        out.append((Choice("instrument", ("instrument",)), model.instrument))
+    for number, name in model.sheet.per_sheet_instruments.items():
+        out.append((Choice(f"sheet.per_sheet_instruments.{number}", ("sheet", "per_sheet_instruments", number)), name))
+    for name in model.sheet.instrument_map:
+        out.append((Choice("sheet.instrument_map key", ("sheet", "instrument_map", name), True), name))
+    for number, movement in model.movements.items():
+        if movement.instrument is not None:
+            choice = Choice(f"movements.{number}.instrument", ("movements", number, "instrument"))
+            out.append((choice, movement.instrument))
+    return out
+
+
+def _span(ctx: Context, choice: Choice) -> Span:
+    return ctx.key_span(*choice.path) if choice.is_key else ctx.value_span(*choice.path)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetInstrument:
+    written: str
+    """The name as chosen (may be an alias)."""
+    profile: str
+    """The profile after alias resolution."""
+    choice: Choice | None
+    """Where it is chosen; None for the default ``backend.type``."""
+
+
+def sheet_instruments(ctx: Context) -> dict[int, SheetInstrument]:
+    """The instrument each sheet runs on, resolved as Marianne does (per-sheet, map, movement, score, backend)."""
+    cached = ctx.cache.get("sheet_instruments")
+    if isinstance(cached, dict):
+        return cached
+    model = ctx.score
+    facts = sheet_facts(ctx)
+    mapped: dict[int, str] = {}
+    for mapped_name, sheets in model.sheet.instrument_map.items():
+        for number in sheets:
+            mapped.setdefault(number, mapped_name)
+    top: tuple[str, Choice | None]
+    if model.instrument is not None:
+        top = (model.instrument, Choice("instrument", ("instrument",)))
+    elif ctx.exists("backend", "type"):
+        top = (model.backend.type, Choice("backend.type", ("backend", "type")))
+    else:
+        top = (model.backend.type, None)
+    out: dict[int, SheetInstrument] = {}
+    for number, meta in facts.metas.items():
+        name: str
+        choice: Choice | None
+        movement = model.movements.get(meta.stage)
+        if number in model.sheet.per_sheet_instruments:
+            name = model.sheet.per_sheet_instruments[number]
+            choice = Choice(f"sheet.per_sheet_instruments.{number}", ("sheet", "per_sheet_instruments", number))
+        elif number in mapped:
+            name = mapped[number]
+            choice = Choice("sheet.instrument_map key", ("sheet", "instrument_map", name), True)
+        elif movement is not None and movement.instrument is not None:
+            name = movement.instrument
+            choice = Choice(f"movements.{meta.stage}.instrument", ("movements", meta.stage, "instrument"))
+        else:
+            name, choice = top
+        alias = model.instruments.get(name)
+        out[number] = SheetInstrument(name, alias.profile if alias is not None else name, choice)
+    ctx.cache["sheet_instruments"] = out
+    return out
+
+
+def _sheets(numbers: list[int]) -> str:
+    return f"sheet {numbers[0]}" if len(numbers) == 1 else f"sheets {sheet_list(numbers)}"
+
+
+def _raw(ctx: Context, *path: Any) -> Any:
+    """The value at ``path`` in the data as written (None when absent)."""
+    value: Any = ctx.data
+    for step in path:
+        if isinstance(value, dict):
+            match = [key for key in value if key == step or str(key) == str(step)]
+            if not match:
+                return None
+            value = value[match[0]]
+        else:
+            return None
+    return value
+
+
+def _effective_instrument(ctx: Context) -> tuple[str, Span | None, str]:
+    """``instrument`` if set, else ``backend.type``: the name, where it is written, and how."""
+    model = ctx.score
+    if model.instrument is not None:
+        return model.instrument, ctx.value_span("instrument"), "instrument"
+    if ctx.exists("backend", "type"):
+        return model.backend.type, ctx.value_span("backend", "type"), "backend.type"
+    return model.backend.type, None, "the default backend.type"
+
+
+# --------------------------------------------------------------------------------------------------
+# Instrument names
+
+
+class UnknownInstrument(Rule):
+    """An instrument name that Marianne cannot find.
+
+    A score names instruments with ``instrument``, ``movements.N.instrument``,
+    ``sheet.per_sheet_instruments``, the keys of ``sheet.instrument_map``,
+    ``instruments.ALIAS.profile`` and (legacy) ``backend.type``. Each must be
+    a profile Marianne knows: one of the 13 built-in profiles (the native
+    ``claude_cli``, ``anthropic_api``, ``ollama``, ``recursive_light`` and the
+    shipped ``aider``, ``claude-code``, ``cli``, ``cline-cli``, ``codex-cli``,
+    ``crush``, ``gemini-cli``, ``goose``, ``opencode``), an alias defined
+    under the score's ``instruments:`` (except for an alias's own
+    ``profile``: aliases resolve one level only), or the ``name`` of a valid
+    profile in a ``.marianne/instruments/`` folder of the score's repository.
+    ``~/.marianne/instruments/`` is searched only when the option
+    ``read-home-instruments`` is true. A name Marianne does not know makes the
+    sheets that use it fail when they are due to run. Note that ``claude_cli``
+    and ``claude-code`` are different instruments.
+
+    Covers `mzt validate` check V210, and also checks alias profiles and
+    ``backend.type``, which V210 misses.
+
+    Failing::
+
+        instrument: claude_code
+
+    Passing::
+
+        instrument: claude-code
+    """
+
+    code = "ML701"
+    name = "unknown-instrument"
+    severity = Severity.WARNING
+    summary = "an instrument name that is not a known profile or alias"
+    options: ClassVar[dict[str, Any]] = {HOME_OPTION: False}
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        known = known_instruments(ctx)
+        model = ctx.score
+        for choice, name in instrument_choices(ctx):
+            if not known.is_known(name):
+                yield self._finding(ctx, _span(ctx, choice), choice.label, name, known)
+        for alias, definition in model.instruments.items():
+            profile = definition.profile
+            if known.is_known(profile, aliases=False):
+                continue
+            if profile in known.aliases:
+                yield Finding(
+                    self.name,
+                    ctx.value_span("instruments", alias, "profile"),
+                    f"instruments.{alias}.profile '{profile}' names another alias, not a profile: Marianne "
+                    "resolves aliases one level only, so this alias points at an instrument it cannot find",
+                    related=[(ctx.key_span("instruments", profile), f"alias '{profile}' is defined here")],
+                    suggestion=f"use the profile of '{profile}' ('{known.aliases[profile]}') directly",
+                )
+                continue
+            yield self._finding(
+                ctx,
+                ctx.value_span("instruments", alias, "profile"),
+                f"instruments.{alias}.profile",
+                profile,
+                known,
+                aliases=False,
+            )
+        backend_type = model.backend.type
+        if (
+            model.instrument is None
+            and ctx.exists("backend", "type")
+            and backend_type not in LEGACY_BACKEND_TYPES
+            and not known.is_known(backend_type)
+        ):
+            yield self._finding(ctx, ctx.value_span("backend", "type"), "backend.type", backend_type, known)
+
+    def _finding(
+        self, ctx: Context, span: Span, label: str, name: str, known: KnownInstruments, *, aliases: bool = True
+    ) -> Finding:
+        return Finding(
+            self.name,
+            span,
+            f"{label} '{name}' is not a known instrument: {_unknown_reason(name, known)}; the sheets that use "
+            "it cannot run",
+            suggestion=_unknown_suggestion(name, known, aliases=aliases),
+        )
+
+
+class UnknownFallbackInstrument(Rule):
+    """A fallback instrument name that Marianne cannot find.
+
+    ``instrument_fallbacks`` (score and movement level) and
+    ``sheet.per_sheet_fallbacks`` list the instruments Marianne switches to
+    when a sheet's instrument is unavailable. The names are checked against
+    the same known set as ``unknown-instrument`` (built-in profiles, the
+    score's aliases, profiles of the repository's
+    ``.marianne/instruments/``, and ``~/.marianne/instruments/`` with the
+    option ``read-home-instruments``). An unknown name is a fallback that can
+    never take over.
+
+    Covers `mzt validate` check V211.
+
+    Failing::
+
+        instrument: claude-code
+        instrument_fallbacks: [gemini]
+
+    Passing::
+
+        instrument: claude-code
+        instrument_fallbacks: [gemini-cli]
+    """
+
+    code = "ML702"
+    name = "unknown-fallback-instrument"
+    severity = Severity.WARNING
+    summary = "a fallback instrument name that is not a known profile or alias"
+    options: ClassVar[dict[str, Any]] = {HOME_OPTION: False}
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        known = known_instruments(ctx)
+        model = ctx.score
+        lists: list[tuple[str, tuple[Any, ...], list[str]]] = [
+            ("instrument_fallbacks", ("instrument_fallbacks",), model.instrument_fallbacks)
+        ]
+        for number, movement in model.movements.items():
+            lists.append(
+                (
+                    f"movements.{number}.instrument_fallbacks",
+                    ("movements", number, "instrument_fallbacks"),
+                    movement.instrument_fallbacks,
+                )
+            )
+        for number, names in model.sheet.per_sheet_fallbacks.items():
+            lists.append((f"sheet.per_sheet_fallbacks.{number}", ("sheet", "per_sheet_fallbacks", number), names))
+        for label, path, names in lists:
+            for index, name in enumerate(names):
+                if known.is_known(name):
+                    continue
+                yield Finding(
+                    self.name,
+                    ctx.value_span(*path, index),
+                    f"{label}[{index}] '{name}' is not a known instrument: {_unknown_reason(name, known)}; "
+                    "Marianne can never fall back to it",
+                    suggestion=_unknown_suggestion(name, known),
+                )
+
+
+class InstrumentAliasShadowsProfile(Rule):
+    """A score-local alias named like a built-in profile but pointing at another profile.
+
+    An alias under ``instruments:`` wins over the profile of the same name,
+    so with ``instruments: {claude-code: {profile: gemini-cli}}`` every
+    ``instrument: claude-code`` in the score runs Gemini. A reader (and the
+    fallback lists) will take the name at its word. An alias that points at
+    the profile of its own name (to attach settings to it) is fine.
+
+    Failing::
+
+        instruments:
+          claude-code:
+            profile: gemini-cli
+
+    Passing::
+
+        instruments:
+          reviewer:
+            profile: gemini-cli
+    """
+
+    code = "ML716"
+    name = "instrument-alias-shadows-profile"
+    severity = Severity.WARNING
+    summary = "an instrument alias hides the built-in profile of the same name"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for alias, definition in ctx.score.instruments.items():
+            if alias in BUILTIN_PROFILES and definition.profile != alias:
+                yield Finding(
+                    self.name,
+                    ctx.key_span("instruments", alias),
+                    f"alias instruments.{alias} has the name of the built-in profile '{alias}' but points at "
+                    f"'{definition.profile}': every use of '{alias}' in this score runs '{definition.profile}'",
+                    related=[(ctx.value_span("instruments", alias, "profile"), "the profile it stands for")],
+                    suggestion="rename the alias after its role (e.g. 'reviewer'), so that the built-in name keeps "
+                    "its meaning",
+                )
+
+
+# --------------------------------------------------------------------------------------------------
+# The claude_cli backend
+
+
+def _claude_cli_related(ctx: Context) -> list[tuple[Span, str]]:
+    name, span, how = _effective_instrument(ctx)
+    return [(span, f"{how} selects '{name}'")] if span is not None else []
+
+
+class SkipPermissionsDisabled(Rule):
+    """The Claude CLI instrument would stop to ask for permissions.
+
+    With the native ``claude_cli`` instrument (``instrument: claude_cli``, or
+    no instrument and ``backend.type`` left at ``claude_cli``) and
+    ``backend.skip_permissions: false``, Claude asks for permission before
+    using tools; in an unattended run nobody answers. ``instrument:
+    claude-code`` (the YAML profile) does not read this setting and is not
+    affected.
+
+    Covers `mzt validate` check V204.
+
+    Failing::
+
+        backend:
+          skip_permissions: false
+
+    Passing::
+
+        backend:
+          skip_permissions: true
+          allowed_tools: [Read, Write, Edit]
+    """
+
+    code = "ML703"
+    name = "skip-permissions-disabled"
+    severity = Severity.WARNING
+    summary = "claude_cli with backend.skip_permissions false waits for permission prompts"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        name, _, how = _effective_instrument(ctx)
+        if name != CLAUDE_CLI or ctx.score.backend.skip_permissions:
+            return
+        yield Finding(
+            self.name,
+            ctx.first_span(("backend", "skip_permissions"), ("backend",)),
+            f"backend.skip_permissions is false and the instrument is '{CLAUDE_CLI}' ({how}): Claude will ask "
+            "for permission before using tools, and nobody is there to answer during a run",
+            related=_claude_cli_related(ctx),
+            suggestion="remove skip_permissions: false (the default is true); limit tools with "
+            "backend.allowed_tools instead",
+        )
+
+
+class McpEnabled(Rule):
+    """The Claude CLI instrument starts with MCP servers enabled.
+
+    With the native ``claude_cli`` instrument and ``backend.disable_mcp:
+    false``, Claude loads the MCP servers configured on the machine for every
+    sheet, which slows each start and makes the run depend on that machine's
+    setup. ``instrument: claude-code`` is not affected.
+
+    Covers `mzt validate` check V209.
+
+    Failing::
+
+        backend:
+          disable_mcp: false
+
+    Passing::
+
+        backend:
+          disable_mcp: true
+    """
+
+    code = "ML704"
+    name = "mcp-enabled"
+    severity = Severity.INFO
+    summary = "claude_cli with backend.disable_mcp false loads the machine's MCP servers"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        name, _, how = _effective_instrument(ctx)
+        if name != CLAUDE_CLI or ctx.score.backend.disable_mcp:
+            return
+        yield Finding(
+            self.name,
+            ctx.first_span(("backend", "disable_mcp"), ("backend",)),
+            f"backend.disable_mcp is false and the instrument is '{CLAUDE_CLI}' ({how}): Claude starts the "
+            "MCP servers configured on the machine for every sheet, which is slower and machine-dependent",
+            related=_claude_cli_related(ctx),
+            suggestion="remove disable_mcp: false unless the sheets need MCP tools",
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Warnings Marianne prints to stderr while loading a score
+
+
+class BackendTypeNotLegacy(Rule):
+    """``backend.type`` names an instrument instead of a legacy backend.
+
+    The legacy backends are ``claude_cli``, ``anthropic_api``,
+    ``recursive_light`` and ``ollama``. Marianne accepts any other name (it
+    is taken as an instrument) but only prints a warning to standard error
+    while loading, which nobody sees when the conductor runs the job.
+    Choosing instruments is what ``instrument:`` is for; it also makes the
+    per-movement and per-sheet settings read naturally.
+
+    Failing::
+
+        backend:
+          type: gemini-cli
+
+    Passing::
+
+        instrument: gemini-cli
+    """
+
+    code = "ML705"
+    name = "backend-type-not-legacy"
+    severity = Severity.WARNING
+    summary = "backend.type is an instrument name; use instrument: instead"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        backend_type = ctx.score.backend.type
+        if backend_type in LEGACY_BACKEND_TYPES:
+            return
+        yield Finding(
+            self.name,
+            ctx.value_span("backend", "type"),
+            f"backend.type '{backend_type}' is not a legacy backend ({', '.join(LEGACY_BACKEND_TYPES)}); "
+            "Marianne treats it as an instrument name and only warns about it on standard error",
+            suggestion=f"write `instrument: {backend_type}` and remove backend.type",
+        )
+
+
+def _field_default(model_cls: Any, name: str) -> Any:
+    info = model_cls.model_fields[name]
+    if info.default_factory is not None:
+        return info.default_factory()
+    return info.default
+
+
+class BackendFieldIgnored(Rule):
+    """A ``backend`` setting that the chosen backend type does not read.
+
+    The Claude CLI settings (``skip_permissions``, ``disable_mcp``,
+    ``output_format``, ``cli_model``, ``allowed_tools``,
+    ``system_prompt_file``, ``cli_extra_args``) only apply when
+    ``backend.type`` is ``claude_cli``; the Anthropic API settings
+    (``model``, ``api_key_env``, ``max_tokens``, ``temperature``) only when
+    it is ``anthropic_api``. Marianne ignores the others, warning only on
+    standard error. Only settings written with a value other than the
+    default are reported.
+
+    Failing::
+
+        backend:
+          type: anthropic_api
+          cli_model: claude-opus-4-6
+
+    Passing::
+
+        backend:
+          type: anthropic_api
+          model: claude-opus-4-6
+    """
+
+    code = "ML706"
+    name = "backend-field-ignored"
+    severity = Severity.WARNING
+    summary = "a backend setting that belongs to another backend type and is ignored"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        raw = _raw(ctx, "backend")
+        if not isinstance(raw, dict):
+            return
+        backend = ctx.score.backend
+        backend_type = backend.type
+        groups = (
+            (CLI_ONLY_BACKEND_FIELDS, "claude_cli", "the Claude CLI backend"),
+            (API_ONLY_BACKEND_FIELDS, "anthropic_api", "the Anthropic API backend"),
+        )
+        for fields, owner, owner_text in groups:
+            if backend_type == owner:
+                continue
+            for name in fields:
+                if not ctx.exists("backend", name):
+                    continue
+                value = getattr(backend, name)
+                if value == _field_default(type(backend), name):
+                    continue
+                shown = _show(value)
+                if len(shown) > 40:
+                    shown = shown[:37] + "..."
+                how = f"backend.type '{backend_type}'" + ("" if ctx.exists("backend", "type") else " (the default)")
+                instead = (
+                    "set the model through instrument_config: {model: ...} instead"
+                    if name in ("model", "cli_model")
+                    else "remove it"
+                )
+                yield Finding(
+                    self.name,
+                    ctx.key_span("backend", name),
+                    f"backend.{name} ({shown}) is only read by {owner_text} ({owner}); with {how} Marianne ignores it",
+                    suggestion=instead,
+                )
+
+
+class ParallelSharedWorktree(Rule):
+    """Parallel sheets with worktree isolation all work in the same worktree.
+
+    ``isolation`` creates one git worktree for the whole job, not one per
+    sheet. With ``parallel.enabled`` as well, sheets that run at the same
+    time edit the same checkout and can overwrite or commit each other's
+    changes. Marianne only warns about this on standard error. Not reported
+    when ``max_concurrent`` is 1 or the isolation mode is ``none``.
+
+    Failing::
+
+        parallel: {enabled: true, max_concurrent: 3}
+        isolation: {enabled: true}
+
+    Passing::
+
+        parallel: {enabled: false}
+        isolation: {enabled: true}
+    """
+
+    code = "ML707"
+    name = "parallel-shared-worktree"
+    severity = Severity.WARNING
+    summary = "parallel sheets share the job's single isolation worktree"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        model = ctx.score
+        parallel, isolation = model.parallel, model.isolation
+        if not (parallel.enabled and isolation.enabled) or parallel.max_concurrent < 2:
+            return
+        if isolation.mode == "none":
+            return
+        yield Finding(
+            self.name,
+            ctx.first_span(("isolation", "enabled"), ("isolation",)),
+            f"isolation.enabled and parallel.enabled are both true: Marianne creates one git worktree for the "
+            f"whole job, so up to {parallel.max_concurrent} sheets run at once in the same worktree and can "
+            "overwrite each other's changes",
+            related=[(ctx.first_span(("parallel", "enabled"), ("parallel",)), "parallel execution is enabled here")],
+            suggestion="have concurrent sheets write to separate files, or turn parallel off for sheets that "
+            "edit the same code",
+        )
+
+
+class ChecksumHookWithoutChecksums(Rule):
+    """A ``file_checksum`` grounding hook with no checksums to compare.
+
+    The hook compares files against ``expected_checksums`` (path to digest);
+    without any it checks nothing, so the grounding step passes whatever the
+    sheet produced. Marianne only warns about this on standard error.
+
+    Failing::
+
+        grounding:
+          enabled: true
+          hooks:
+            - type: file_checksum
+              name: config-unchanged
+
+    Passing::
+
+        grounding:
+          enabled: true
+          hooks:
+            - type: file_checksum
+              name: config-unchanged
+              expected_checksums:
+                config/app.toml: 3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b
+    """
+
+    code = "ML708"
+    name = "checksum-hook-without-checksums"
+    severity = Severity.WARNING
+    summary = "a file_checksum grounding hook has no expected_checksums"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, hook in enumerate(ctx.score.grounding.hooks):
+            if hook.type != "file_checksum" or hook.expected_checksums:
+                continue
+            label = f"grounding.hooks[{index}]" + (f" ('{hook.name}')" if hook.name else "")
+            yield Finding(
+                self.name,
+                ctx.first_span(("grounding", "hooks", index, "expected_checksums"), ("grounding", "hooks", index)),
+                f"{label} is a file_checksum hook without expected_checksums: it has nothing to compare, so it "
+                "checks nothing",
+                suggestion="add expected_checksums: {path: digest} for the files to protect, or remove the hook",
+            )
+
+
+class PromptWithoutTemplate(Rule):
+    """The prompt has neither ``template`` nor ``template_file``.
+
+    Marianne then sends each sheet a short built-in prompt of the form
+    "Processing sheet N of M (items a-b)" (plus ``stakes`` when set): the
+    instrument gets no instructions about the task. Marianne only warns about
+    this on standard error.
+
+    Failing::
+
+        prompt:
+          variables: {topic: release notes}
+
+    Passing::
+
+        prompt:
+          template: "Summarise the {{ topic }} into {{ workspace }}/summary.md"
+          variables: {topic: release notes}
+    """
+
+    code = "ML709"
+    name = "prompt-without-template"
+    severity = Severity.WARNING
+    summary = "prompt has neither template nor template_file; a generic prompt is sent"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        prompt = ctx.score.prompt
+        if prompt.template is not None or prompt.template_file is not None:
+            return
+        yield Finding(
+            self.name,
+            ctx.key_span("prompt"),
+            "prompt has neither template nor template_file: every sheet gets Marianne's generic prompt "
+            "'Processing sheet N of M (items a-b)' instead of instructions for the task",
+            suggestion="add prompt.template (inline Jinja2) or prompt.template_file",
+        )
+
+
+class DeprecatedAutoApply(Rule):
+    """The deprecated flat ``learning.auto_apply_enabled`` / ``auto_apply_trust_threshold``.
+
+    These are the old spelling of ``learning.auto_apply.enabled`` and
+    ``learning.auto_apply.trust_threshold``. When an ``auto_apply`` block is
+    present it wins and the flat values are overwritten, so they are silently
+    lost. Without the block, ``auto_apply_enabled: true`` is migrated into
+    ``auto_apply: {enabled: true, trust_threshold: ...}`` with a deprecation
+    warning on standard error, and a flat threshold without
+    ``auto_apply_enabled: true`` has no effect.
+
+    Failing::
+
+        learning:
+          auto_apply_enabled: true
+          auto_apply_trust_threshold: 0.9
+
+    Passing::
+
+        learning:
+          auto_apply:
+            enabled: true
+            trust_threshold: 0.9
+    """
+
+    code = "ML710"
+    name = "deprecated-auto-apply"
+    severity = Severity.WARNING
+    summary = "deprecated flat learning.auto_apply_* fields; use the learning.auto_apply block"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        raw = _raw(ctx, "learning")
+        if not isinstance(raw, dict):
+            return
+        learning = ctx.score.learning
+        wrote_enabled = ctx.exists("learning", "auto_apply_enabled")
+        wrote_threshold = ctx.exists("learning", "auto_apply_trust_threshold")
+        if not (wrote_enabled or wrote_threshold):
+            return
+        block = isinstance(_raw(ctx, "learning", "auto_apply"), dict)
+        if block:
+            assert learning.auto_apply is not None
+            for name, inner in (("auto_apply_enabled", "enabled"), ("auto_apply_trust_threshold", "trust_threshold")):
+                if not ctx.exists("learning", name):
+                    continue
+                yield Finding(
+                    self.name,
+                    ctx.key_span("learning", name),
+                    f"learning.{name} is deprecated and ignored here: the learning.auto_apply block is also set "
+                    f"and wins (auto_apply.{inner} is {_show(getattr(learning.auto_apply, inner))})",
+                    related=[(ctx.key_span("learning", "auto_apply"), "this block takes precedence")],
+                    suggestion=f"remove learning.{name}; set auto_apply.{inner} instead",
+                )
+            return
+        enabled = learning.auto_apply_enabled  # without a block, the flat value is kept as written
+        threshold = learning.auto_apply_trust_threshold
+        if wrote_enabled:
+            if enabled:
+                message = (
+                    "learning.auto_apply_enabled is deprecated: Marianne turns it into "
+                    f"learning.auto_apply: {{enabled: true, trust_threshold: {threshold:g}}}"
+                )
+                suggestion = f"write learning.auto_apply: {{enabled: true, trust_threshold: {threshold:g}}} instead"
+            else:
+                message = "learning.auto_apply_enabled is deprecated (auto-apply is off, the default)"
+                suggestion = "remove it, or write learning.auto_apply: {enabled: false}"
+            related = (
+                [(ctx.key_span("learning", "auto_apply_trust_threshold"), "the deprecated threshold")]
+                if wrote_threshold
+                else []
+            )
+            yield Finding(
+                self.name,
+                ctx.key_span("learning", "auto_apply_enabled"),
+                message,
+                related=related,
+                suggestion=suggestion,
+            )
+        if wrote_threshold and not enabled:
+            yield Finding(
+                self.name,
+                ctx.key_span("learning", "auto_apply_trust_threshold"),
+                f"learning.auto_apply_trust_threshold ({threshold:g}) is deprecated and has no effect: auto-apply "
+                "is not enabled, so the threshold is never used",
+                suggestion=f"write learning.auto_apply: {{enabled: true, trust_threshold: {threshold:g}}} to turn "
+                "auto-apply on, or remove the threshold",
+            )
+
+
+def _show(value: Any) -> str:
+    """A value written the way YAML would show it."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(item) for item in value) + "]"
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------------
+# Settings no part of Marianne reads
+
+
+_NO_EFFECT: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (
+        ("sheet", "skip_when"),
+        "nothing evaluates these expressions, so {keys} {verb} never skipped",
+        "decide inside the sheet's prompt whether there is work to do, or remove the entries",
+    ),
+    (
+        ("sheet", "skip_when_command"),
+        "nothing runs these commands, so {keys} {verb} never skipped",
+        "decide inside the sheet's prompt whether there is work to do, or remove the entries",
+    ),
+    (
+        ("sheet", "prompt_extensions"),
+        "nothing adds them to the prompts of {keys}",
+        "put the directives in the prompt template, or inject files with sheet.cadenzas",
+    ),
+    (
+        ("prompt", "prompt_extensions"),
+        "nothing adds them to any prompt",
+        "put the directives in the prompt template, or inject files with sheet.prelude",
+    ),
+    (
+        ("sheet", "spec_tags"),
+        "nothing selects spec fragments by them for {keys}",
+        "remove them; spec fragments are not selected per sheet",
+    ),
+)
+
+#: Per-sheet maps keyed by stage under fan-out (the others are keyed by sheet).
+_STAGE_KEYED = frozenset({"skip_when", "skip_when_command"})
+
+
+class SettingHasNoEffect(Rule):
+    """A setting Marianne accepts but that no part of it reads.
+
+    ``sheet.skip_when`` and ``sheet.skip_when_command`` (no sheet is ever
+    skipped by them), ``sheet.prompt_extensions`` and
+    ``prompt.prompt_extensions`` (never added to a prompt) and
+    ``sheet.spec_tags`` (never used to pick spec fragments) pass validation
+    but have no runtime consumer in Marianne, so the behaviour they describe
+    does not happen. (``movements.N.voices`` has its own rule,
+    ``voices-ignored``.) Only non-empty settings are reported.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 3
+          skip_when_command:
+            3:
+              command: 'test -f "{workspace}/done.flag"'
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 3
+    """
+
+    code = "ML711"
+    name = "setting-has-no-effect"
+    severity = Severity.WARNING
+    summary = "a setting Marianne accepts but never uses (skip_when, prompt_extensions, spec_tags)"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for path, effect, suggestion in _NO_EFFECT:
+            value = _raw(ctx, *path)
+            if not value or not isinstance(value, (dict, list)):
+                continue
+            keys, verb = "", "are"
+            if isinstance(value, dict):
+                unit = "stage" if path[-1] in _STAGE_KEYED and sheet_facts(ctx).has_fan_out else "sheet"
+                numbers = [k for k in value if isinstance(k, int) and not isinstance(k, bool)]
+                shown = sheet_list(numbers) if len(numbers) == len(value) else ", ".join(str(k) for k in value)
+                if len(value) == 1 and len(numbers) == 1:
+                    keys, verb = f"{unit} {shown}", "is"
+                else:
+                    keys = f"{unit}s {shown}"
+            count = len(value)
+            noun = "entry" if count == 1 else "entries"
+            yield Finding(
+                self.name,
+                ctx.key_span(*path),
+                f"{'.'.join(path)} ({count} {noun}) has no effect: Marianne accepts it, but "
+                + effect.format(keys=keys, verb=verb),
+                suggestion=suggestion,
+            )
+
+
+# --------------------------------------------------------------------------------------------------
+# Techniques
+
+
+class TechniqueMcpUnsupported(Rule):
+    """An MCP technique while sheets run on an instrument that cannot be given an MCP config.
+
+    A technique of ``kind: mcp`` provides an MCP server to the agent. Marianne
+    passes MCP servers to a CLI instrument through the profile's
+    ``cli.command.mcp_config_flag``; of the shipped YAML profiles only
+    ``claude-code`` has one. Sheets that run on another YAML profile (shipped,
+    or from the repository's ``.marianne/instruments``) cannot use the MCP
+    technique. The instrument of each sheet is resolved as Marianne does
+    (per-sheet, ``instrument_map``, movement, score, ``backend.type``, then
+    aliases). Native instruments are not judged.
+
+    Covers `mzt validate` check V302 (which only looks at ``backend.type`` and
+    is not run by ``mzt validate``).
+
+    Failing::
+
+        instrument: gemini-cli
+        techniques:
+          github:
+            kind: mcp
+            phases: [work]
+            config: {server: github}
+
+    Passing::
+
+        instrument: claude-code
+        techniques:
+          github:
+            kind: mcp
+            phases: [work]
+            config: {server: github}
+    """
+
+    code = "ML712"
+    name = "technique-mcp-unsupported"
+    severity = Severity.WARNING
+    summary = "an MCP technique while sheets run on an instrument without an MCP config flag"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        techniques = [name for name, tech in ctx.score.techniques.items() if tech.kind == "mcp"]
+        if not techniques:
+            return
+        known = known_instruments(ctx)
+        by_profile: dict[str, list[int]] = {}
+        choice_of: dict[str, Choice | None] = {}
+        for number, chosen in sheet_instruments(ctx).items():
+            if chosen.profile in known.mcp_flags and not known.mcp_flags[chosen.profile]:
+                by_profile.setdefault(chosen.profile, []).append(number)
+                choice_of.setdefault(chosen.profile, chosen.choice)
+        if not by_profile:
+            return
+        names = ", ".join(f"'{t}'" for t in techniques)
+        for profile, sheets in by_profile.items():
+            verb = "it runs" if len(sheets) == 1 else "they run"
+            choice = choice_of[profile]
+            related: list[tuple[Span, str]] = []
+            if choice is not None:
+                related.append((_span(ctx, choice), f"{choice.label} selects '{profile}'"))
+            for other in techniques[1:]:
+                related.append((ctx.key_span("techniques", other), f"MCP technique '{other}'"))
+            yield Finding(
+                self.name,
+                ctx.key_span("techniques", techniques[0]),
+                f"MCP technique(s) {names} cannot reach {_sheets(sheets)}: {verb} on '{profile}', "
+                "whose profile has no cli.command.mcp_config_flag, so Marianne has no way to pass it an MCP "
+                "server",
+                related=related,
+                suggestion=f"run those sheets on an instrument with MCP support (e.g. '{CLAUDE_CODE}'), or drop "
+                "the MCP technique",
+            )
+
+
+# --------------------------------------------------------------------------------------------------
+# Instrument profiles
+
+
+class DefaultModelNotListed(Rule):
+    """An instrument profile's ``default_model`` is not among its ``models``.
+
+    Marianne does not check this. The ``models`` list carries each model's
+    context window, prices and concurrency limit; a default model missing
+    from it has none of these, so cost estimates and per-model limits cannot
+    apply to the sheets that use the default (often a typo in the name).
+    Only checked when ``models`` is not empty.
+
+    Failing::
+
+        default_model: gpt-5-mini
+        models:
+          - {name: gpt-5, context_window: 400000, cost_per_1k_input: 0.00125, cost_per_1k_output: 0.01}
+
+    Passing::
+
+        default_model: gpt-5
+        models:
+          - {name: gpt-5, context_window: 400000, cost_per_1k_input: 0.00125, cost_per_1k_output: 0.01}
+    """
+
+    code = "ML713"
+    name = "default-model-not-listed"
+    severity = Severity.WARNING
+    summary = "an instrument profile's default_model is not one of its models"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        model: Any = ctx.model
+        names = [m.name for m in model.models]
+        default = model.default_model
+        if default is None or not names or default in names:
+            return
+        close = _close(default, names)
+        yield Finding(
+            self.name,
+            ctx.value_span("default_model"),
+            f"default_model '{default}' is not among the {len(names)} models of this profile, so its context "
+            "window, prices and concurrency limit are unknown to Marianne",
+            related=[(ctx.key_span("models"), "the models the profile declares")],
+            suggestion=f"did you mean '{close}'?" if close else "add the model to models, or pick one of them",
+        )
+
+
+class PromptFlagUnused(Rule):
+    """A CLI profile's ``prompt_flag`` that Marianne never puts on the command line.
+
+    ``cli.command.prompt_via_stdin`` defaults to true: the prompt is written
+    to the tool's standard input, and ``prompt_flag`` is only emitted together
+    with a ``stdin_sentinel`` (as in ``-p -``). With stdin delivery, a
+    prompt flag and no sentinel, the flag is never used: the tool receives
+    its prompt on stdin, which some tools treat as an interactive session.
+
+    Failing::
+
+        cli:
+          command:
+            executable: mytool
+            prompt_flag: "--message"
+          output: {}
+
+    Passing::
+
+        cli:
+          command:
+            executable: mytool
+            prompt_flag: "--message"
+            prompt_via_stdin: false
+          output: {}
+    """
+
+    code = "ML714"
+    name = "prompt-flag-unused"
+    severity = Severity.WARNING
+    summary = "prompt_flag is never used: the prompt goes to stdin and there is no stdin_sentinel"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        model: Any = ctx.model
+        if model.cli is None:
+            return
+        command = model.cli.command
+        if command.prompt_flag is None or not command.prompt_via_stdin or command.stdin_sentinel is not None:
+            return
+        written = ctx.exists("cli", "command", "prompt_via_stdin")
+        how = "prompt_via_stdin is true" if written else "prompt_via_stdin defaults to true"
+        related = (
+            [(ctx.key_span("cli", "command", "prompt_via_stdin"), "the prompt is sent on stdin")] if written else []
+        )
+        yield Finding(
+            self.name,
+            ctx.value_span("cli", "command", "prompt_flag"),
+            f"prompt_flag '{command.prompt_flag}' is never used: {how} and there is no stdin_sentinel, so "
+            "Marianne sends the prompt on standard input and leaves the flag off the command line",
+            related=related,
+            suggestion=f"set prompt_via_stdin: false to pass the prompt after '{command.prompt_flag}', add "
+            "stdin_sentinel (e.g. '-') if the tool reads the prompt from stdin after the flag, or remove "
+            "prompt_flag",
+        )
+
+
+class HttpInstrumentUnimplemented(Rule):
+    """An instrument profile of ``kind: http``.
+
+    HTTP instruments can be declared (with an ``http`` section) but Marianne
+    v1 does not implement running them from a profile file; only the native
+    HTTP instruments (``anthropic_api``, ``ollama``, ``recursive_light``)
+    work. A score that selects this profile cannot run its sheets with it.
+
+    Failing::
+
+        name: my-api
+        display_name: My API
+        kind: http
+        http: {base_url: "https://api.example.com", schema_family: openai}
+
+    Passing::
+
+        name: my-tool
+        display_name: My tool
+        kind: cli
+        cli:
+          command: {executable: my-tool}
+          output: {}
+    """
+
+    code = "ML715"
+    name = "http-instrument-unimplemented"
+    severity = Severity.INFO
+    summary = "HTTP instrument profiles are declared but not implemented in Marianne v1"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        model: Any = ctx.model
+        if model.kind != "http":
+            return
+        yield Finding(
+            self.name,
+            ctx.value_span("kind"),
+            f"kind 'http': Marianne v1 does not run HTTP instruments from profile files, so scores that select "
+            f"'{model.name}' cannot run their sheets with it",
+            suggestion="use a CLI instrument, or one of the native HTTP instruments (anthropic_api, ollama)",
+        )

@@ -1,3 +1,1038 @@
-"""ML6xx: files and folders a config refers to."""
+"""ML6xx: files and folders a config refers to.
+
+Paths are resolved the way Marianne resolves them when the job runs:
+
+* ``workspace`` written in the score: relative to the score's folder (the
+  score file's real path), made absolute; ``~`` and ``$VAR`` are kept as
+  literal folder names; a null value becomes the text ``None``. Absent: the
+  default ``./workspace`` is resolved against the conductor's current folder,
+  which a linter cannot know.
+* ``prompt.template_file``, ``backend.system_prompt_file``,
+  ``backend.working_directory`` and skill techniques' ``config.path``:
+  relative to the score's folder (as ``mzt validate`` checks them).
+* prelude and cadenza ``file``/``directory``: relative to the workspace.
+* validation ``path``/``working_directory``: relative to the conductor's
+  current folder.
+* a fleet's ``scores[].path``: relative to the fleet file's folder.
+
+Only file metadata is read (exists, is a file, is a folder); nothing a config
+names is opened, run or followed further. Without a file on disk (standard
+input) every check that looks at the filesystem is skipped.
+"""
 
 from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.positions import PNode, Span
+from marianne_lint.rules.base import Context, Rule
+
+_FILE_TYPES = ("file_exists", "file_modified", "content_contains", "content_regex")
+_CONTENT_TYPES = ("content_contains", "content_regex")
+_ENV_VAR = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+_JINJA = ("{{", "{%", "{#")
+#: Names Marianne puts on top of the score's variables in a validation's context.
+_VALIDATION_BUILTINS = frozenset(
+    {
+        "sheet_num",
+        "total_sheets",
+        "workspace",
+        "instrument_name",
+        "movement",
+        "voice",
+        "voice_count",
+        "total_movements",
+        "stage",
+        "instance",
+        "fan_count",
+        "total_stages",
+    }
+)
+
+
+# -- filesystem helpers (metadata only) -------------------------------------------------------
+
+
+def _exists(path: FsPath) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _is_file(path: FsPath) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _is_dir(path: FsPath) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _resolve(path: FsPath) -> FsPath:
+    """``Path.resolve()`` as Marianne calls it, falling back to the path as given."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return path
+
+
+def base_dir(ctx: Context) -> FsPath | None:
+    """The folder of the linted file (its real path), or None without a file on disk."""
+    if ctx.file_path is None:
+        return None
+    cached = ctx.cache.get("paths.base_dir")
+    if isinstance(cached, FsPath):
+        return cached
+    folder = _resolve(ctx.file_path).parent
+    ctx.cache["paths.base_dir"] = folder
+    return folder
+
+
+def against(folder: FsPath, written: str) -> FsPath:
+    """``written`` made absolute against ``folder`` (an absolute path stays as it is)."""
+    path = FsPath(written)
+    return _resolve(path if path.is_absolute() else folder / path)
+
+
+def _raw(ctx: Context, *path: Any) -> Any:
+    """The value at ``path`` in the data as loaded, or None."""
+    node: Any = ctx.data
+    for step in path:
+        if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+            continue
+        if not isinstance(node, dict) or step not in node:
+            return None
+        node = node[step]
+    return node
+
+
+def _literal_notes(text: str, *, filled: bool = False) -> str:
+    """Why a path may not mean what it seems: things Marianne does not expand.
+
+    ``filled``: the key's placeholders are filled by Marianne, so braces need no note.
+    """
+    notes = []
+    if text.startswith("~"):
+        notes.append("'~' is not expanded to a home folder")
+    if _ENV_VAR.search(text):
+        notes.append("environment variables such as '$HOME' are not expanded")
+    if "{" in text and not filled:
+        notes.append("placeholders are not filled in this key")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+# -- the workspace -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """The score's workspace as written and as Marianne resolves it."""
+
+    written: str | None
+    """The value as Marianne reads it (``str()`` of the YAML value); None when the key is absent."""
+    resolved: FsPath | None
+    """The absolute folder; None when it depends on the conductor's current folder or there is no file."""
+
+
+def workspace(ctx: Context) -> Workspace:
+    cached = ctx.cache.get("paths.workspace")
+    if isinstance(cached, Workspace):
+        return cached
+    data = ctx.data if isinstance(ctx.data, dict) else {}
+    written = str(data["workspace"]) if "workspace" in data else None
+    resolved: FsPath | None = None
+    if written is not None:
+        folder = base_dir(ctx)
+        if folder is not None:
+            resolved = against(folder, written)
+    found = Workspace(written, resolved)
+    ctx.cache["paths.workspace"] = found
+    return found
+
+
+class WorkspaceParentMissing(Rule):
+    """The folder that should contain the workspace does not exist (Marianne's V002).
+
+    Marianne resolves a relative ``workspace`` against the folder of the
+    score file (an absolute one is used as written) and creates the workspace
+    inside its parent folder. When that parent folder is missing, the job
+    cannot create its workspace. Covers ``mzt validate`` check V002, which
+    reports it as an error; here it is a warning because the answer depends
+    on the machine the linter runs on (a workspace on another person's
+    machine, or a shared folder not mounted here). Nothing is checked when the
+    score has no ``workspace`` key (the default is relative to the
+    conductor's current folder) or is read from standard input.
+
+    Failing::
+
+        workspace: /srv/projects/missing-folder/workspace
+
+    Passing::
+
+        workspace: ../workspaces/report-run
+    """
+
+    code = "ML601"
+    name = "workspace-parent-missing"
+    severity = Severity.WARNING
+    summary = "the parent folder of the workspace does not exist"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        found = workspace(ctx)
+        if found.written is None or found.resolved is None:
+            return
+        parent = found.resolved.parent
+        if _is_dir(parent):
+            return
+        if _exists(parent):
+            problem = "is a file, not a folder, so the workspace cannot be created in it"
+        else:
+            problem = (
+                "does not exist on this machine; mzt validate rejects the score for this (V002), and the "
+                "path only works on a machine where that folder exists"
+            )
+        shown = ""
+        if str(found.resolved) != found.written:
+            shown = f" (resolved against the score's folder: {found.resolved})"
+        yield Finding(
+            self.name,
+            ctx.key_span("workspace"),
+            f"workspace '{found.written}'{shown}: its parent folder {parent} {problem}{_literal_notes(found.written)}",
+            suggestion=f"create {parent} (mkdir -p) or point workspace at a folder that exists, "
+            "preferably relative to the score",
+        )
+
+
+class NullWorkspace(Rule):
+    """``workspace`` is present but empty, so it names a surprising folder.
+
+    Marianne turns the value into text before resolving it against the score's
+    folder: ``workspace:`` with no value (null) becomes a folder literally
+    named ``None`` next to the score, and ``workspace: ""`` becomes the score's
+    own folder, so the job writes its state and outputs among the score files.
+
+    Failing::
+
+        workspace:
+
+    Passing::
+
+        workspace: ./workspace
+    """
+
+    code = "ML602"
+    name = "null-workspace"
+    severity = Severity.WARNING
+    summary = "workspace is null or empty (a folder named 'None', or the score's own folder)"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        raw = _raw(ctx, "workspace")
+        if not isinstance(ctx.data, dict) or "workspace" not in ctx.data:
+            return
+        if raw is None:
+            message = (
+                "workspace has no value (null); Marianne turns it into the text 'None' and uses a folder "
+                "literally named 'None' next to the score"
+            )
+        elif isinstance(raw, str) and not raw.strip():
+            message = (
+                f"workspace is {raw!r}; Marianne resolves it to the score's own folder, so the job writes "
+                "its state and outputs among the score files"
+            )
+        else:
+            return
+        yield Finding(
+            self.name,
+            ctx.key_span("workspace"),
+            message,
+            suggestion="give a folder name such as ./workspace, or remove the key",
+        )
+
+
+class UnexpandedWorkspacePath(Rule):
+    """The workspace uses ``~`` or ``$VAR``, which Marianne keeps literally.
+
+    Marianne reads the score without expanding ``~`` or environment
+    variables, so ``workspace: ~/runs/x`` is the folder ``~/runs/x`` inside
+    the score's folder (a folder named ``~``), and ``$HOME/x`` a folder named
+    ``$HOME``.
+
+    Failing::
+
+        workspace: ~/marianne/runs/report
+
+    Passing::
+
+        workspace: ../runs/report
+    """
+
+    code = "ML603"
+    name = "unexpanded-workspace-path"
+    severity = Severity.WARNING
+    summary = "the workspace uses ~ or $VAR, which Marianne does not expand"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        written = workspace(ctx).written
+        if written is None:
+            return
+        found = []
+        if written.startswith("~"):
+            found.append(f"'{written.split('/', 1)[0]}' is a folder name, not the home folder")
+        variables = sorted({m.group(0) for m in _ENV_VAR.finditer(written)})
+        if variables:
+            found.append(f"{', '.join(repr(v) for v in variables)} stays literal text, not an environment variable")
+        if not found:
+            return
+        yield Finding(
+            self.name,
+            ctx.key_span("workspace"),
+            f"workspace '{written}': Marianne does not expand it; {'; '.join(found)}, "
+            "and the path is resolved against the score's folder",
+            suggestion="write the real path, absolute or relative to the score",
+        )
+
+
+class DefaultWorkspace(Rule):
+    """The score has no ``workspace`` key, so its outputs land wherever the conductor runs.
+
+    Without the key, Marianne uses ``./workspace`` and resolves it against the
+    current folder of the process that loads the score, not the score's
+    folder. Two runs started from different folders then use different
+    workspaces (and different job state). Writing ``workspace`` explicitly
+    makes it relative to the score.
+
+    Failing::
+
+        name: report
+        sheet: {size: 1, total_items: 1}
+        prompt: {template: "Write the report"}
+
+    Passing::
+
+        name: report
+        workspace: ./workspace
+        sheet: {size: 1, total_items: 1}
+        prompt: {template: "Write the report"}
+    """
+
+    code = "ML604"
+    name = "default-workspace"
+    severity = Severity.INFO
+    summary = "no workspace key: the default ./workspace depends on the conductor's current folder"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if workspace(ctx).written is not None:
+            return
+        yield Finding(
+            self.name,
+            Span(1, 1, 1, 2),
+            "the score has no workspace key: Marianne then uses ./workspace relative to the folder the "
+            "conductor or command runs in, not the score's folder",
+            suggestion="add 'workspace: ./workspace' (resolved against the score's folder)",
+        )
+
+
+# -- files next to the score -------------------------------------------------------------------
+
+
+def _score_relative(ctx: Context, written: str) -> FsPath | None:
+    folder = base_dir(ctx)
+    return None if folder is None else against(folder, written)
+
+
+def _where(written: str) -> str:
+    return "" if FsPath(written).is_absolute() else " (resolved against the score's folder)"
+
+
+class TemplateFileMissing(Rule):
+    """``prompt.template_file`` does not name an existing file (Marianne's V003).
+
+    A relative path is looked up next to the score. Covers ``mzt validate``
+    check V003 (an error there); a warning here because it depends on the
+    files present on this machine.
+
+    Failing::
+
+        prompt:
+          template_file: prompts/missing.j2
+
+    Passing::
+
+        prompt:
+          template_file: prompts/review.j2
+    """
+
+    code = "ML605"
+    name = "template-file-missing"
+    severity = Severity.WARNING
+    summary = "prompt.template_file does not exist or is not a file"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        written = _raw(ctx, "prompt", "template_file")
+        if not isinstance(written, str) or not written:
+            return
+        path = _score_relative(ctx, written)
+        if path is None or _is_file(path):
+            return
+        problem = "is not a file" if _exists(path) else "does not exist"
+        yield Finding(
+            self.name,
+            ctx.key_span("prompt", "template_file"),
+            f"prompt.template_file '{written}' is {path}{_where(written)}, which {problem}; "
+            f"no sheet prompt can be built from it{_literal_notes(written)}",
+            suggestion="fix the path (relative paths start at the score's folder) or use prompt.template",
+        )
+
+
+class SystemPromptFileMissing(Rule):
+    """``backend.system_prompt_file`` does not exist (Marianne's V004).
+
+    A relative path is looked up next to the score. A folder in its place is
+    reported too (``mzt validate`` lets it pass, but it cannot be read as a
+    prompt). Covers ``mzt validate`` check V004 (an error there); a warning
+    here because it depends on this machine.
+
+    Failing::
+
+        backend:
+          system_prompt_file: prompts/missing-system.md
+
+    Passing::
+
+        backend:
+          system_prompt_file: prompts/system.md
+    """
+
+    code = "ML606"
+    name = "system-prompt-file-missing"
+    severity = Severity.WARNING
+    summary = "backend.system_prompt_file does not exist"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        written = _raw(ctx, "backend", "system_prompt_file")
+        if not isinstance(written, str) or not written:
+            return
+        path = _score_relative(ctx, written)
+        if path is None or _is_file(path):
+            return
+        problem = (
+            "is a folder, not a file"
+            if _is_dir(path)
+            else ("is not a regular file" if _exists(path) else "does not exist")
+        )
+        yield Finding(
+            self.name,
+            ctx.key_span("backend", "system_prompt_file"),
+            f"backend.system_prompt_file '{written}' is {path}{_where(written)}, which {problem}; "
+            f"the instrument cannot read its system prompt{_literal_notes(written)}",
+            suggestion="fix the path (relative paths start at the score's folder)",
+        )
+
+
+class WorkingDirectoryMissing(Rule):
+    """``backend.working_directory`` is missing or not a folder (Marianne's V005).
+
+    A relative path is looked up next to the score. The instrument's process
+    cannot start in a folder that does not exist. Covers ``mzt validate``
+    check V005 (an error there); a warning here because it depends on this
+    machine.
+
+    Failing::
+
+        backend:
+          working_directory: ./checkout-that-is-not-here
+
+    Passing::
+
+        backend:
+          working_directory: ./src
+    """
+
+    code = "ML607"
+    name = "working-directory-missing"
+    severity = Severity.WARNING
+    summary = "backend.working_directory does not exist or is not a folder"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        written = _raw(ctx, "backend", "working_directory")
+        if not isinstance(written, str) or not written:
+            return
+        path = _score_relative(ctx, written)
+        if path is None or _is_dir(path):
+            return
+        problem = "is a file, not a folder" if _exists(path) else "does not exist"
+        yield Finding(
+            self.name,
+            ctx.key_span("backend", "working_directory"),
+            f"backend.working_directory '{written}' is {path}{_where(written)}, which {problem}; "
+            f"the instrument cannot be started there{_literal_notes(written)}",
+            suggestion=f"create the folder (mkdir -p {path}) or fix the path",
+        )
+
+
+# -- prelude and cadenzas ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Injection:
+    path: tuple[Any, ...]
+    """Data path of the item."""
+    source: str
+    """'prelude' or 'cadenza of sheet N'."""
+    key: str
+    """'file' or 'directory'."""
+    written: str
+    category: str
+    first_sheet: bool
+    """Whether the item is used by the first sheet (so nothing can have created it yet)."""
+
+
+def _injections(ctx: Context) -> Iterator[_Injection]:
+    sheet = _raw(ctx, "sheet")
+    if not isinstance(sheet, dict):
+        return
+    groups: list[tuple[tuple[Any, ...], str, Any, bool]] = [
+        (("sheet", "prelude"), "prelude", sheet.get("prelude"), True)
+    ]
+    cadenzas = sheet.get("cadenzas")
+    if isinstance(cadenzas, dict):
+        for number, items in cadenzas.items():
+            groups.append((("sheet", "cadenzas", number), f"cadenza of sheet {number}", items, str(number) == "1"))
+    for prefix, source, items, first in groups:
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            category = item.get("as", item.get("as_"))
+            for key in ("file", "directory"):
+                value = item.get(key)
+                if isinstance(value, str) and value:
+                    yield _Injection((*prefix, index, key), source, key, value, str(category), first)
+
+
+class InjectionFileMissing(Rule):
+    """A prelude or cadenza ``file``/``directory`` does not exist where Marianne looks for it.
+
+    When a sheet's prompt is built, each injected path is rendered with
+    Jinja, and a relative result is joined to the **workspace** (absolute
+    paths are used as they are). A missing file or folder cannot be
+    injected (the ``mzt validate`` preview skips it without a word), so the
+    sheet runs without the context it was meant to get.
+    ``mzt validate`` (check V108) looks next to the score instead, so it
+    warns about files that are in fact found and misses those that are not.
+    This rule checks absolute paths directly and relative ones in the
+    workspace (only when the workspace folder exists on this machine); it
+    says so when the file is next to the score but not in the workspace.
+    Paths with Jinja placeholders are skipped. A missing ``directory`` with
+    ``as: context`` is reported as info (as V108 does); a cadenza file for a
+    later sheet may be written by an earlier sheet, which the message
+    mentions. Covers ``mzt validate`` check V108.
+
+    Failing::
+
+        workspace: ./ws
+        sheet:
+          size: 1
+          total_items: 1
+          prelude:
+            - file: style-guide.md   # not in ./ws
+              as: skill
+
+    Passing::
+
+        workspace: ./ws
+        sheet:
+          size: 1
+          total_items: 1
+          prelude:
+            - file: "{{ workspace }}/style-guide.md"
+              as: skill
+    """
+
+    code = "ML608"
+    name = "injection-file-missing"
+    severity = Severity.WARNING
+    summary = "a prelude or cadenza file or folder is not in the workspace (or absolute path)"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        folder = base_dir(ctx)
+        if folder is None:
+            return
+        ws = workspace(ctx).resolved
+        for item in _injections(ctx):
+            if any(marker in item.written for marker in _JINJA):
+                continue
+            written = FsPath(item.written)
+            if written.is_absolute():
+                target = _resolve(written)
+                where = ""
+            elif ws is not None and _is_dir(ws):
+                target = _resolve(ws / written)
+                where = f" in the workspace ({target})"
+            else:
+                continue
+            wanted_dir = item.key == "directory"
+            if _is_dir(target) if wanted_dir else _is_file(target):
+                continue
+            if wanted_dir:
+                problem = "is a file, not a folder" if _exists(target) else "does not exist"
+            else:
+                problem = "is a folder, not a file" if _is_dir(target) else "does not exist"
+            message = f"{item.source}: {item.key} '{item.written}'{where} {problem}, so its content cannot be injected"
+            suggestion = "fix the path, or create the file before the job runs"
+            beside = _resolve(folder / written)
+            if where and (_is_dir(beside) if wanted_dir else _is_file(beside)):
+                message += (
+                    f". It exists next to the score ({beside}), but Marianne looks in the workspace, "
+                    "not next to the score (mzt validate checks the wrong place and finds it)"
+                )
+                suggestion = f"use the absolute path {beside}, or copy it into the workspace"
+            elif not item.first_sheet and item.source != "prelude":
+                message += ", unless an earlier sheet writes it"
+            severity = Severity.INFO if wanted_dir and item.category == "context" else None
+            yield Finding(
+                self.name,
+                ctx.key_span(*item.path),
+                message + _literal_notes(item.written, filled=True) + _single_brace_note(item.written),
+                suggestion=suggestion,
+                severity=severity,
+            )
+
+
+def _single_brace_note(text: str) -> str:
+    if re.search(r"\{[A-Za-z_]\w*\}", text):
+        return " (prelude and cadenza paths are Jinja: '{name}' stays literal, write '{{ name }}')"
+    return ""
+
+
+# -- validations -------------------------------------------------------------------------------
+
+
+def _leading_root(ctx: Context, template: str) -> str | None:
+    """What a validation path starts with once Marianne fills its placeholders.
+
+    Returns the leading text, or None when that cannot be told statically (an
+    unknown or malformed placeholder, which fails at run time anyway).
+    """
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError:
+        return None
+    if not parts:
+        return None
+    literal, field, _spec, _conversion = parts[0]
+    if literal:
+        return literal
+    if not field:
+        return None
+    root = re.match(r"[^.\[]*", field)
+    name = root.group(0) if root else ""
+    if name == "workspace":
+        return "/"  # the workspace is absolute when validations run
+    if name in _VALIDATION_BUILTINS:
+        return "0"  # a number or a name: relative
+    variables = _raw(ctx, "prompt", "variables")
+    if isinstance(variables, dict) and name in variables:
+        value = str(variables[name])
+        return value or None
+    return None
+
+
+class RelativeValidationPath(Rule):
+    """A file validation's ``path`` is relative, so Marianne checks the wrong place.
+
+    Marianne fills a validation path's ``{placeholders}`` and then resolves
+    the result against the **current folder of the conductor** — not the
+    workspace and not the score's folder. A relative path such as
+    ``report.md`` therefore checks a file the sheet most likely did not
+    write, and the validation fails (or passes on a stale file) whatever the
+    sheet did. The same holds for a relative ``working_directory`` of a
+    ``command_succeeds`` validation. Paths starting with ``{workspace}``, an
+    absolute path, or a variable holding an absolute path are fine. Paths
+    with Jinja braces are left to ``jinja-in-validation-path``.
+
+    Failing::
+
+        validations:
+          - type: file_exists
+            path: output/report.md
+
+    Passing::
+
+        validations:
+          - type: file_exists
+            path: "{workspace}/output/report.md"
+    """
+
+    code = "ML609"
+    name = "relative-validation-path"
+    severity = Severity.WARNING
+    summary = "a validation path is relative and resolves against the conductor's current folder"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(ctx.score.validations):
+            keys = []
+            if rule.type in _FILE_TYPES:
+                keys.append("path")
+            if rule.type == "command_succeeds":
+                keys.append("working_directory")
+            for key in keys:
+                value = getattr(rule, key)
+                if not isinstance(value, str) or not value.strip() or "{{" in value:
+                    continue
+                lead = _leading_root(ctx, value)
+                if lead is None or lead.startswith("/"):
+                    continue
+                shown = value[2:] if value.startswith("./") else value
+                yield Finding(
+                    self.name,
+                    ctx.key_span("validations", index, key),
+                    f"validation #{index + 1} ({rule.type}) {key} '{value}' is relative: Marianne resolves it "
+                    "against the folder the conductor runs in, not the workspace"
+                    f"{_literal_notes(value, filled=True)}",
+                    suggestion=f"write '{{workspace}}/{shown}'",
+                )
+
+
+class ValidationFileMissing(Rule):
+    """A content validation reads a fixed absolute path that does not exist (Marianne's V107).
+
+    A ``content_contains`` or ``content_regex`` validation whose path has no
+    placeholder and is absolute reads a file outside the workspace; when that
+    file does not exist now, the validation fails unless a sheet creates it.
+    Info only: the sheet may well create it. Covers ``mzt validate`` check
+    V107 (which, unlike this rule, also depends on how the score path was
+    typed on its command line).
+
+    Failing::
+
+        validations:
+          - type: content_contains
+            path: /srv/shared/missing-status.txt
+            pattern: READY
+
+    Passing::
+
+        validations:
+          - type: content_contains
+            path: "{workspace}/status.txt"
+            pattern: READY
+    """
+
+    code = "ML610"
+    name = "validation-file-missing"
+    severity = Severity.INFO
+    summary = "a content validation reads a fixed absolute path that does not exist"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.file_path is None:
+            return
+        for index, rule in enumerate(ctx.score.validations):
+            value = rule.path
+            if rule.type not in _CONTENT_TYPES or not isinstance(value, str) or "{" in value:
+                continue
+            path = FsPath(value)
+            if not path.is_absolute() or _exists(path):
+                continue
+            yield Finding(
+                self.name,
+                ctx.key_span("validations", index, "path"),
+                f"validation #{index + 1} ({rule.type}) reads '{value}', which does not exist on this machine; "
+                "the validation fails unless a sheet creates it",
+                suggestion="check the path, or write it under {workspace} if the sheet creates it",
+            )
+
+
+# -- versioned scores --------------------------------------------------------------------------
+
+_VERSIONED = re.compile(r"-v(\d+)\.yaml$")
+_HISTORY_MARKERS = ("VERSION PROGRESSION:", "EVOLUTION FROM", "evolved from", "LEARNINGS", "→", "->")
+
+
+def _version_pattern(previous: int) -> re.Pattern[str]:
+    # '-v2' (not '-v20'), 'v2/' and 'v2.0' as words of their own.
+    return re.compile(rf"-v{previous}(?!\d)|(?<![\w.])v{previous}(?:/|\.0(?!\d))")
+
+
+def _scalars(node: PNode, seen: set[int]) -> Iterator[PNode]:
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if node.text is not None and node.values is None and node.items is None:
+        yield node
+    for child in (node.values or {}).values():
+        yield from _scalars(child, seen)
+    for child in node.items or []:
+        yield from _scalars(child, seen)
+
+
+def _match_span(node: PNode, text: str, line_index: int, start: int, end: int) -> Span:
+    """Where a match inside a scalar's value is in the file (the scalar's start when unsure)."""
+    span = node.span
+    if node.style == "|":
+        line = span.line + 1 + line_index
+        return Span(line, 1, line + 1, 1)
+    if span.line == span.end_line and line_index == 0:
+        offset = 0 if node.style is None else 1
+        if span.end_column - span.column == len(text) + 2 * offset:
+            return Span(span.line, span.column + offset + start, span.line, span.column + offset + end)
+    return span
+
+
+class VersionedScoreReference(Rule):
+    """A versioned score (``name-vN.yaml``) still mentions the previous version (Marianne's V009).
+
+    When a score is copied to make its next version, leftovers such as the
+    old ``name``, the old workspace or a path into the old version's folder
+    make the new version overwrite or read the previous one's state and
+    outputs. Only files whose name ends in ``-v<N>.yaml`` with N above 1 are
+    checked, for ``-v<N-1>``, ``v<N-1>/`` and ``v<N-1>.0`` in the ``name``,
+    the ``workspace`` (as written) and every other value. Values that
+    describe the history (containing an arrow, "VERSION PROGRESSION:",
+    "EVOLUTION FROM", "evolved from" or "LEARNINGS") are left alone, and so
+    are comments, which cannot make the score use the old files. Unlike
+    ``mzt validate``, ``-v2`` does not match ``-v20``. Covers ``mzt validate``
+    check V009.
+
+    Failing (in ``report-v3.yaml``)::
+
+        name: report-v2
+        workspace: ../workspaces/report-v2
+
+    Passing (in ``report-v3.yaml``)::
+
+        name: report-v3
+        workspace: ../workspaces/report-v3
+    """
+
+    code = "ML611"
+    name = "versioned-score-reference"
+    severity = Severity.WARNING
+    summary = "a versioned score still mentions the previous version's name or folders"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        file_name = ctx.file_path.name if ctx.file_path is not None else FsPath(ctx.path).name
+        match = _VERSIONED.search(file_name)
+        if match is None or int(match.group(1)) <= 1:
+            return
+        version = int(match.group(1))
+        previous = version - 1
+        pattern = _version_pattern(previous)
+        special: dict[int, str] = {}
+        for special_key in ("name", "workspace"):
+            special_node = ctx.node(special_key)
+            if special_node is not None:
+                special[id(special_node)] = special_key
+        for node in _scalars(ctx.root, set()):
+            text = node.text or ""
+            key = special.get(id(node))
+            if key is not None:
+                found = pattern.search(text)
+                if found:
+                    consequence = (
+                        "the new version is reported under the old name"
+                        if key == "name"
+                        else "the new version reuses the old version's workspace and job state"
+                    )
+                    yield Finding(
+                        self.name,
+                        ctx.value_span(key),
+                        f"{key} '{text}' mentions '{found.group(0)}', but this file is version {version} "
+                        f"({file_name}); {consequence}",
+                        suggestion=f"update it to version {version}",
+                    )
+                continue
+            reported: set[int] = set()
+            for index, line in enumerate(text.split("\n")):
+                if any(marker in line for marker in _HISTORY_MARKERS):
+                    continue
+                found = pattern.search(line)
+                if found is None:
+                    continue
+                span = _match_span(node, text, index, found.start(), found.end())
+                if span.line in reported:
+                    continue
+                reported.add(span.line)
+                yield Finding(
+                    self.name,
+                    span,
+                    f"'{found.group(0)}' in '{_clip(line.strip())}' refers to version {previous}, but this file "
+                    f"is version {version} ({file_name}); a leftover makes the new version read or write the "
+                    "previous version's files",
+                    suggestion=f"update the reference to version {version}, or suppress this line if it is meant",
+                )
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+# -- techniques --------------------------------------------------------------------------------
+
+
+class TechniqueSkillMissing(Rule):
+    """A skill technique's ``config.path`` does not exist (Marianne's V301).
+
+    A relative path is looked up next to the score. ``mzt validate`` defines
+    this check (V301) but does not run it. Paths with placeholders are
+    skipped.
+
+    Failing::
+
+        techniques:
+          review:
+            kind: skill
+            phases: [work]
+            config: {path: skills/missing-review.md}
+
+    Passing::
+
+        techniques:
+          review:
+            kind: skill
+            phases: [work]
+            config: {path: skills/review.md}
+    """
+
+    code = "ML612"
+    name = "technique-skill-missing"
+    severity = Severity.WARNING
+    summary = "a skill technique's config.path does not exist"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for name, technique in ctx.score.techniques.items():
+            written = technique.config.get("path") if isinstance(technique.config, dict) else None
+            if technique.kind != "skill" or not isinstance(written, str) or not written or "{" in written:
+                continue
+            path = _score_relative(ctx, written)
+            if path is None or _exists(path):
+                continue
+            yield Finding(
+                self.name,
+                ctx.first_span(("techniques", name, "config", "path"), ("techniques", name)),
+                f"technique '{name}' (skill) has config.path '{written}', which is {path}{_where(written)} "
+                f"and does not exist{_literal_notes(written)}",
+                suggestion="fix the path (relative paths start at the score's folder)",
+            )
+
+
+# -- fleets ------------------------------------------------------------------------------------
+
+
+class FleetScoreMissing(Rule):
+    """A fleet member's ``path`` does not name a score file.
+
+    Paths are relative to the fleet file's folder. A missing score cannot be
+    submitted with the rest of the fleet.
+
+    Failing::
+
+        name: nightly
+        type: fleet
+        scores:
+          - path: scores/missing.yaml
+
+    Passing::
+
+        name: nightly
+        type: fleet
+        scores:
+          - path: scores/build.yaml
+    """
+
+    code = "ML613"
+    name = "fleet-score-missing"
+    severity = Severity.WARNING
+    summary = "a fleet's score path does not exist (relative to the fleet file)"
+    kinds = ("fleet",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        folder = base_dir(ctx)
+        if folder is None:
+            return
+        for index, entry in enumerate(getattr(ctx.model, "scores", [])):
+            written = entry.path
+            if not written or written.startswith("~") or _ENV_VAR.search(written):
+                continue
+            path = against(folder, written)
+            if _is_file(path):
+                continue
+            problem = "is a folder, not a score file" if _is_dir(path) else "does not exist"
+            where = "" if FsPath(written).is_absolute() else " (relative to the fleet file)"
+            yield Finding(
+                self.name,
+                ctx.key_span("scores", index, "path"),
+                f"score #{index + 1} path '{written}' is {path}{where}, which {problem}",
+                suggestion="fix the path; relative paths start at the fleet file's folder",
+            )
+
+
+class FleetUnknownGroup(Rule):
+    """A fleet score names a ``group`` that is not defined under ``groups``.
+
+    Marianne submits the ungrouped scores first, then the groups defined
+    under ``groups`` in dependency order. A score whose group is not one of
+    them is never submitted — this includes every grouped score when
+    ``groups`` is empty or absent. Marianne's own checks do not catch this.
+
+    Failing::
+
+        name: nightly
+        type: fleet
+        scores:
+          - {path: build.yaml, group: build}
+          - {path: deploy.yaml, group: deplyo}
+        groups:
+          build: {}
+          deploy: {depends_on: [build]}
+
+    Passing::
+
+        name: nightly
+        type: fleet
+        scores:
+          - {path: build.yaml, group: build}
+          - {path: deploy.yaml, group: deploy}
+        groups:
+          build: {}
+          deploy: {depends_on: [build]}
+    """
+
+    code = "ML614"
+    name = "fleet-unknown-group"
+    severity = Severity.ERROR
+    summary = "a fleet score's group is not defined under groups, so it is never submitted"
+    kinds = ("fleet",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        from marianne_lint.config import did_you_mean
+
+        groups = list(getattr(ctx.model, "groups", {}))
+        for index, entry in enumerate(getattr(ctx.model, "scores", [])):
+            if entry.group is None or entry.group in groups:
+                continue
+            if groups:
+                defined = f"defined groups: {', '.join(sorted(groups))}{did_you_mean(entry.group, groups)}"
+            else:
+                defined = "the fleet defines no groups"
+            yield Finding(
+                self.name,
+                ctx.key_span("scores", index, "group"),
+                f"score #{index + 1} ('{entry.path}') is in group '{entry.group}', which is not defined under "
+                f"groups ({defined}); Marianne never submits it",
+                suggestion=f"define the group (groups: {{{entry.group}: {{}}}}) or fix its name",
+            )

@@ -1,3 +1,1166 @@
-"""ML5xx: templates and variables (prompt templates, placeholders in paths and commands)."""
+"""ML5xx: templates and variables (prompt templates, placeholders in paths and commands).
+
+Marianne fills text in several ways, each with its own set of names:
+
+* the prompt (``prompt.template`` or the file ``prompt.template_file``) is a
+  Jinja2 template rendered with a strict Undefined: a name that is not
+  defined makes the render fail;
+* prelude and cadenza ``file``/``directory`` paths are Jinja2 rendered with
+  a lenient Undefined: an unknown name becomes an empty string;
+* ``cross_sheet.capture_files`` only has four exact spellings replaced;
+* validation ``path``/``working_directory`` use Python ``str.format``;
+  validation ``command`` and ``on_success`` hooks replace known ``{name}``
+  placeholders as plain text and leave the others.
+
+Templates are only parsed here (never rendered); each parse is cached in
+``Context.cache`` so that every rule shares it.
+"""
 
 from __future__ import annotations
+
+import difflib
+import re
+import string
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import TYPE_CHECKING, Any
+
+from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.positions import Span
+from marianne_lint.rules.base import Context, Rule
+from marianne_lint.sheets import sheet_facts, sheet_list
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+# -- the names Marianne defines ----------------------------------------------------------------
+
+#: The 14 built-ins of Marianne's V202/V208 checks, in their order.
+FORMAT_BUILTINS: tuple[str, ...] = (
+    "workspace",
+    "sheet_num",
+    "total_sheets",
+    "start_item",
+    "end_item",
+    "instrument_name",
+    "stage",
+    "instance",
+    "fan_count",
+    "total_stages",
+    "movement",
+    "voice",
+    "voice_count",
+    "total_movements",
+)
+
+#: Set A: what the live prompt renderer defines (before and after the score's variables).
+PROMPT_BUILTINS: tuple[str, ...] = (
+    "sheet_num",
+    "total_sheets",
+    "start_item",
+    "end_item",
+    "workspace",
+    "stage",
+    "movement",
+    "instance",
+    "voice",
+    "fan_count",
+    "voice_count",
+    "total_stages",
+    "total_movements",
+    "previous_outputs",
+    "previous_files",
+    "skipped_upstream",
+    "injected_context",
+    "injected_skills",
+    "injected_tools",
+    "stakes",
+    "thinking_method",
+)
+
+#: Set B: the built-ins of a validation's context (they win over the score's variables).
+VALIDATION_BUILTINS: tuple[str, ...] = (
+    "sheet_num",
+    "total_sheets",
+    "workspace",
+    "instrument_name",
+    "movement",
+    "voice",
+    "voice_count",
+    "total_movements",
+    "stage",
+    "instance",
+    "fan_count",
+    "total_stages",
+)
+
+#: Names Jinja itself provides in any template.
+JINJA_GLOBALS = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop", "self"})
+
+#: The only placeholders ``on_success`` hooks fill.
+HOOK_NAMES: tuple[str, ...] = ("workspace", "job_id", "sheet_count")
+
+#: The only texts ``cross_sheet.capture_files`` has replaced.
+CAPTURE_LITERALS: tuple[str, ...] = ("{{ workspace }}", "{{workspace}}", "{{ sheet_num }}", "{{sheet_num}}")
+
+_CROSS_SHEET = frozenset({"previous_outputs", "previous_files", "skipped_upstream"})
+_INJECTED = frozenset({"injected_context", "injected_skills", "injected_tools"})
+_PROMPT_TEXTS = frozenset({"stakes", "thinking_method"})
+_JINJA_MARKERS = ("{{", "{%", "{#")
+_FILE_TYPES = ("file_exists", "file_modified", "content_contains", "content_regex")
+_PLACEHOLDER = re.compile(r"(?<![{$])\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
+_JINJA_EXPR = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+
+
+class _Permissive(dict[str, Any]):
+    """A filters/tests table that claims to have every name.
+
+    Jinja's code generator (which ``jinja2.meta`` runs to find undeclared
+    names; it only writes Python source, nothing is executed) refuses
+    unknown filters; ``unknown-template-filter`` reports those separately.
+    """
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key, _no_filter)
+
+
+def _no_filter(value: Any, *args: Any, **kwargs: Any) -> Any:  # never called: nothing is rendered
+    return value
+
+
+def _environment() -> Environment:
+    """The Jinja environment used to parse (never to render); created on first use."""
+    global _ENV, _KNOWN
+    if _ENV is None:
+        from jinja2 import Environment
+
+        env = Environment()
+        _KNOWN = (frozenset(env.filters), frozenset(env.tests))
+        env.filters = _Permissive(env.filters)
+        env.tests = _Permissive(env.tests)
+        _ENV = env
+    return _ENV
+
+
+def _known_filters() -> tuple[frozenset[str], frozenset[str]]:
+    """The names of Jinja's built-in filters and tests."""
+    _environment()
+    assert _KNOWN is not None
+    return _KNOWN
+
+
+_ENV: Environment | None = None
+_KNOWN: tuple[frozenset[str], frozenset[str]] | None = None
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = repr(value) if not isinstance(value, str) else f"'{value}'"
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def _close(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    found = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=cutoff)
+    return found[0] if found else None
+
+
+def _variables(ctx: Context) -> dict[str, Any]:
+    variables = ctx.score.prompt.variables
+    return variables if isinstance(variables, dict) else {}
+
+
+def _raw(ctx: Context, *path: Any) -> Any:
+    """The value at ``path`` in the data as loaded, or None."""
+    node: Any = ctx.data
+    for step in path:
+        in_list = isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        if not in_list and not (isinstance(node, dict) and step in node):
+            return None
+        node = node[step]
+    return node
+
+
+# -- parsing (cached per document) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A Jinja template parsed once: its tree, or where and why parsing failed."""
+
+    tree: Any
+    """The ``jinja2.nodes.Template``, or None after a syntax error."""
+    error_line: int = 0
+    error: str = ""
+    undeclared: frozenset[str] = frozenset()
+    """Names the template reads from its context (``jinja2.meta.find_undeclared_variables``)."""
+
+
+def parse_template(ctx: Context, text: str) -> Parsed:
+    """Parse ``text`` with a default Jinja environment (never render); cached per document."""
+    cache: dict[str, Parsed] = ctx.cache.setdefault("templates.parsed", {})
+    found = cache.get(text)
+    if found is not None:
+        return found
+    from jinja2 import TemplateSyntaxError, meta
+
+    try:
+        tree = _environment().parse(text)
+        # Generates (never runs) the template's Python code: finds the names it reads, and the
+        # errors Jinja only raises when compiling (a block defined twice, assigning to 'loop', ...).
+        parsed = Parsed(tree, undeclared=frozenset(meta.find_undeclared_variables(tree)))
+    except TemplateSyntaxError as exc:
+        parsed = Parsed(None, exc.lineno or 1, (exc.message or str(exc)).rstrip("."))
+    except RecursionError:  # nested too deeply to analyse: report nothing about it
+        parsed = Parsed(None)
+    cache[text] = parsed
+    return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSource:
+    """The prompt template of a score: inline, or the contents of ``template_file``."""
+
+    key: tuple[str, str]
+    """Data path of the key that holds it."""
+    label: str
+    text: str
+    inline: bool
+    parsed: Parsed
+
+    def where(self, line: int) -> str:
+        """How a message names a line of this template."""
+        return self.label if self.inline else f"line {line} of {self.label}"
+
+
+def prompt_sources(ctx: Context) -> list[PromptSource]:
+    """The score's prompt templates (at most one), each read and parsed once per document."""
+    cached = ctx.cache.get("templates.prompt_sources")
+    if isinstance(cached, list):
+        return cached
+    out: list[PromptSource] = []
+    prompt = ctx.score.prompt
+    if prompt.template:
+        out.append(
+            PromptSource(
+                ("prompt", "template"), "prompt.template", prompt.template, True, parse_template(ctx, prompt.template)
+            )
+        )
+    written = _raw(ctx, "prompt", "template_file")
+    if isinstance(written, str) and written:
+        text = _read_template_file(ctx, written)
+        if text is not None:
+            out.append(
+                PromptSource(
+                    ("prompt", "template_file"), f"template file '{written}'", text, False, parse_template(ctx, text)
+                )
+            )
+    ctx.cache["templates.prompt_sources"] = out
+    return out
+
+
+def _read_template_file(ctx: Context, written: str) -> str | None:
+    """The template file's text, or None when it cannot be found or read (a paths rule says so)."""
+    path = FsPath(written)
+    if not path.is_absolute():
+        if ctx.file_path is None:
+            return None
+        path = ctx.file_path.parent / path
+    try:
+        if not path.is_file() or path.stat().st_size > int(ctx.option("max-file-size", 20 * 1024 * 1024)):
+            return None
+        return path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+
+
+# -- positions inside a template ---------------------------------------------------------------
+
+
+def template_span(
+    ctx: Context, source: PromptSource, line: int, column: int | None = None, width: int = 1, needle: str | None = None
+) -> Span:
+    """Where line ``line`` (1-based) of a template is in the YAML file.
+
+    Only a literal block scalar (``|``) keeps the template's lines one to one;
+    for every other way of writing the value, and for a template file, the
+    key is the position. ``column`` (0-based in the template line) or
+    ``needle`` (searched in that line) narrow the span.
+    """
+    key = ctx.key_span(*source.key)
+    node = ctx.node(*source.key)
+    if not source.inline or node is None or node.style != "|":
+        return key
+    lines = source.text.split("\n")
+    last = len(lines)
+    while last > 1 and not lines[last - 1].strip():
+        last -= 1
+    line = max(1, min(line, last))
+    text = lines[line - 1]
+    yaml_line = node.span.line + line
+    # The content's indentation is not kept by the loader: assume one level (two spaces) below
+    # the key, or the indicator's own column when the indicator sits on a line of its own.
+    indent = node.span.column if node.span.line > key.line else key.column + 2
+    if column is None and needle is not None:
+        match = re.search(rf"(?<![\w.]){re.escape(needle)}(?!\w)", text)
+        if match:
+            column, width = match.start(), match.end() - match.start()
+    if column is None:
+        column = len(text) - len(text.lstrip())
+        width = max(1, len(text.rstrip()) - column)
+    return Span(yaml_line, indent + column, yaml_line, indent + column + max(1, width))
+
+
+# -- walking a Jinja tree ----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class NameUse:
+    first_line: int
+    guard: str | None
+    """How the template guards it (an ``is defined`` test, or every use through ``default``), if it does."""
+
+
+def _walk(node: Any, parent: Any = None) -> Iterator[tuple[Any, Any]]:
+    stack = [(node, parent)]
+    while stack:
+        current, above = stack.pop()
+        yield current, above
+        children = list(current.iter_child_nodes())
+        stack.extend((child, current) for child in reversed(children))
+
+
+def assigned_names(tree: Any) -> set[str]:
+    """Names the template itself binds anywhere (set, for, macro, with, import, call parameters)."""
+    from jinja2 import nodes
+
+    out: set[str] = set()
+    for node, _ in _walk(tree):
+        if (isinstance(node, nodes.Name) and node.ctx in ("store", "param")) or isinstance(node, nodes.Macro):
+            out.add(node.name)
+        elif isinstance(node, nodes.Import):
+            out.add(node.target)
+        elif isinstance(node, nodes.FromImport):
+            for name in node.names:
+                out.add(name[1] if isinstance(name, tuple) else name)
+    return out
+
+
+def undefined_names(parsed: Parsed, defined: set[str]) -> dict[str, NameUse]:
+    """Names the template reads from its context that are not in ``defined``, in name order."""
+    from jinja2 import nodes
+
+    tree = parsed.tree
+    if tree is None:
+        return {}
+    missing = set(parsed.undeclared) - defined - JINJA_GLOBALS - assigned_names(tree)
+    if not missing:
+        return {}
+    uses: dict[str, NameUse] = {}
+    plain: set[str] = set()
+    tested: set[str] = set()
+    for node, parent in _walk(tree):
+        if not (isinstance(node, nodes.Name) and node.ctx == "load" and node.name in missing):
+            continue
+        use = uses.setdefault(node.name, NameUse(node.lineno, None))
+        use.first_line = min(use.first_line, node.lineno)
+        if isinstance(parent, nodes.Test) and parent.node is node and parent.name in ("defined", "undefined"):
+            tested.add(node.name)
+        elif not (isinstance(parent, nodes.Filter) and parent.node is node and parent.name in ("default", "d")):
+            plain.add(node.name)
+    for name, use in uses.items():
+        if name in tested:
+            use.guard = "an 'is defined' test"
+        elif name not in plain:
+            use.guard = "the default filter"
+    return {name: uses[name] for name in sorted(uses)}
+
+
+def unknown_filters(tree: Any) -> list[tuple[str, str, int]]:
+    """(kind, name, first line) of filters and tests Jinja does not know, in order of first use."""
+    from jinja2 import nodes
+
+    filters, tests = _known_filters()
+    seen: dict[tuple[str, str], int] = {}
+    for node, _ in _walk(tree):
+        if isinstance(node, nodes.Filter) and node.name not in filters:
+            key = ("filter", node.name)
+        elif isinstance(node, nodes.Test) and node.name not in tests:
+            key = ("test", node.name)
+        else:
+            continue
+        seen[key] = min(seen.get(key, node.lineno), node.lineno)
+    return [(kind, name, line) for (kind, name), line in sorted(seen.items(), key=lambda kv: (kv[1], kv[0]))]
+
+
+# -- rules: the prompt template ----------------------------------------------------------------
+
+
+class TemplateSyntax(Rule):
+    """The prompt template is not valid Jinja, so no sheet prompt can be built.
+
+    Marianne renders ``prompt.template`` (or the contents of
+    ``prompt.template_file``, looked up next to the score) with Jinja2 for
+    every sheet; a syntax error (an unclosed ``{{`` or ``{% if %}``, an
+    unknown tag such as ``{% do %}``, a stray ``{% endfor %}``) stops every
+    sheet. Errors Jinja only raises when it compiles the template (a block
+    defined twice, assigning to ``loop``) are reported too; ``mzt validate``
+    misses those. For an inline template written as a literal block (``|``) the
+    finding points at the template's line; otherwise at the key, with the
+    template line in the message. A template file that does not exist or
+    cannot be read is left to ``template-file-missing``. Covers
+    ``mzt validate`` check V001.
+
+    Failing::
+
+        prompt:
+          variables: {parts: [intro, body]}
+          template: |
+            {% for part in parts %}
+            Write {{ part }}.
+
+    Passing::
+
+        prompt:
+          variables: {parts: [intro, body]}
+          template: |
+            {% for part in parts %}
+            Write {{ part }}.
+            {% endfor %}
+    """
+
+    code = "ML501"
+    name = "template-syntax"
+    severity = Severity.ERROR
+    summary = "the prompt template has a Jinja syntax error"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for source in prompt_sources(ctx):
+            parsed = source.parsed
+            if parsed.tree is not None or not parsed.error_line:
+                continue
+            lines = source.text.split("\n")
+            shown = lines[parsed.error_line - 1].strip() if 0 < parsed.error_line <= len(lines) else ""
+            near = f" (near '{shown[:60]}')" if shown else ""
+            where = f"line {parsed.error_line} of {source.label}"
+            yield Finding(
+                self.name,
+                template_span(ctx, source, parsed.error_line),
+                f"Jinja syntax error at {where}{near}: {parsed.error}; Marianne cannot render the prompt of any sheet",
+                suggestion="close every '{{' with '}}' and every '{% if/for %}' with its '{% end... %}'",
+            )
+
+
+def prompt_defined(ctx: Context) -> set[str]:
+    """Every name the live prompt renderer defines: set A plus the score's variables."""
+    return set(PROMPT_BUILTINS) | {str(name) for name in _variables(ctx)}
+
+
+class UndefinedTemplateVariable(Rule):
+    """The prompt template uses a name that is not defined when Marianne renders it.
+
+    Marianne renders the prompt with a strict Undefined: a name that is
+    neither one of its built-ins (``sheet_num``, ``total_sheets``,
+    ``start_item``, ``end_item``, ``workspace``, ``stage``/``movement``,
+    ``instance``/``voice``, ``fan_count``/``voice_count``,
+    ``total_stages``/``total_movements``, ``previous_outputs``,
+    ``previous_files``, ``skipped_upstream``, ``injected_context``,
+    ``injected_skills``, ``injected_tools``, ``stakes``,
+    ``thinking_method``), nor a key of ``prompt.variables``, nor bound in the
+    template (``{% set %}``, ``{% for %}``, macro parameters, ``{% with %}``),
+    nor a Jinja global, makes the render fail and the sheet cannot start.
+    A name used only behind ``is defined`` or the ``default`` filter renders,
+    but is reported too: it is never defined, so the fallback is always
+    used (often a typo or a forgotten variable).
+
+    ``instrument_name`` is not defined in the prompt, although
+    ``mzt validate`` (V101) accepts it; ``skipped_upstream`` and the
+    ``injected_*`` lists are defined, although V101 reports them. Covers
+    ``mzt validate`` check V101.
+
+    Failing::
+
+        prompt:
+          variables: {topic: "tides"}
+          template: "Write about {{ topik }} for sheet {{ sheet_num }}."
+
+    Passing::
+
+        prompt:
+          variables: {topic: "tides"}
+          template: "Write about {{ topic }} for sheet {{ sheet_num }}."
+    """
+
+    code = "ML502"
+    name = "undefined-template-variable"
+    severity = Severity.WARNING
+    summary = "the prompt template uses a name Marianne does not define"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        defined = prompt_defined(ctx)
+        user = sorted(str(name) for name in _variables(ctx))
+        for source in prompt_sources(ctx):
+            if source.parsed.tree is None:
+                continue
+            for name, use in undefined_names(source.parsed, defined).items():
+                where = source.where(use.first_line)
+                if use.guard:
+                    message = (
+                        f"{where} uses '{name}', which is never defined: the template guards it with "
+                        f"{use.guard}, so Marianne always renders the fallback"
+                    )
+                else:
+                    message = (
+                        f"{where} uses '{name}', which is not defined when Marianne renders the prompt: "
+                        "the render fails and the sheet cannot start"
+                    )
+                if name == "instrument_name":
+                    message += (
+                        " (mzt validate's V101 wrongly counts instrument_name as built-in; only validations get it)"
+                    )
+                close = _close(name, defined - {name})
+                if close:
+                    suggestion = f"did you mean '{close}'?"
+                elif user and len(user) <= 5:
+                    suggestion = f"define it under prompt.variables (defined there: {', '.join(user)})"
+                else:
+                    suggestion = f"define '{name}' under prompt.variables"
+                yield Finding(
+                    self.name,
+                    template_span(ctx, source, use.first_line, needle=name),
+                    message,
+                    suggestion=suggestion,
+                )
+
+
+_SINGLE_BRACE = re.compile(r"(?<!\{)\{(" + "|".join(FORMAT_BUILTINS) + r")\}(?!\})")
+
+
+def _text_pieces(source: PromptSource) -> Iterator[tuple[int, str]]:
+    """(first line, text) of each stretch of plain template text (outside Jinja tags)."""
+    if source.parsed.tree is None:
+        yield 1, source.text
+        return
+    from jinja2 import TemplateSyntaxError
+
+    try:
+        tokens = list(_environment().lex(source.text))
+    except TemplateSyntaxError:
+        yield 1, source.text
+        return
+    for line, kind, value in tokens:
+        if kind == "data":
+            yield line, value
+
+
+class FormatBracesInTemplate(Rule):
+    """The prompt template writes a built-in as ``{sheet_num}`` with single braces.
+
+    The prompt is a Jinja template: ``{sheet_num}`` is plain text and
+    reaches the instrument as the literal characters ``{sheet_num}``; Jinja
+    placeholders take double braces, ``{{ sheet_num }}``. Only Marianne's
+    built-in names are reported (other ``{words}`` may be meant literally),
+    and only in template text, not inside Jinja tags. Covers ``mzt validate``
+    check V202 (which looks at the inline template only; this rule also
+    reads ``template_file``).
+
+    Failing::
+
+        prompt:
+          template: "Write part {sheet_num} of {{ total_sheets }}."
+
+    Passing::
+
+        prompt:
+          template: "Write part {{ sheet_num }} of {{ total_sheets }}."
+    """
+
+    code = "ML503"
+    name = "format-braces-in-template"
+    severity = Severity.WARNING
+    summary = "a built-in is written {name} with single braces in a Jinja prompt"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for source in prompt_sources(ctx):
+            for first, text in _text_pieces(source):
+                for match in _SINGLE_BRACE.finditer(text):
+                    before = text[: match.start()]
+                    line = first + before.count("\n")
+                    column = match.start() - (before.rfind("\n") + 1)
+                    name = match.group(1)
+                    yield Finding(
+                        self.name,
+                        template_span(ctx, source, line, column, match.end() - match.start()),
+                        f"{source.where(line)} writes '{{{name}}}' with single braces: the prompt is Jinja, so "
+                        f"it reaches the instrument as the literal text '{{{name}}}', not the value of {name}",
+                        suggestion=f"write '{{{{ {name} }}}}'",
+                    )
+
+
+def _shadow_effect(name: str) -> str:
+    if name in _PROMPT_TEXTS:
+        return (
+            f"Marianne sets '{name}' from prompt.{name} (empty when unset) after the variables, so the "
+            "prompt never sees this value"
+        )
+    if name in _CROSS_SHEET or name in _INJECTED:
+        return (
+            f"in the prompt your value replaces the '{name}' Marianne fills from earlier sheets and injected "
+            "files, so the template never sees the real data"
+        )
+    if name in ("start_item", "end_item"):
+        return (
+            f"in the prompt your value replaces the sheet's real {name}; validations have no built-in "
+            f"'{name}', so they use your value"
+        )
+    if name == "instrument_name":
+        return (
+            "the prompt sees your value (it has no built-in instrument_name), but validation paths, "
+            "commands and conditions see the sheet's real instrument name"
+        )
+    return (
+        f"in the prompt your value replaces the built-in '{name}', but validation paths, commands and "
+        "conditions still see the built-in, so prompt and validations disagree"
+    )
+
+
+class VariableShadowsBuiltin(Rule):
+    """A ``prompt.variables`` key has the name of a Marianne built-in.
+
+    The outcome differs by place: in the prompt a score variable replaces
+    the built-in of the same name (``sheet_num: 5`` makes every sheet's
+    prompt say 5), while in validation paths, commands and conditions the
+    built-in wins. ``stakes`` and ``thinking_method`` are the exception: the
+    prompt always takes them from ``prompt.stakes`` and
+    ``prompt.thinking_method``, so a variable of that name is never seen.
+    Reported for Marianne's 14 built-ins and for the other names the prompt
+    defines (``previous_outputs``, ``previous_files``, ``skipped_upstream``,
+    ``injected_*``, ``stakes``, ``thinking_method``). Covers ``mzt validate``
+    check V208.
+
+    Failing::
+
+        prompt:
+          variables: {workspace: "/tmp/elsewhere"}
+          template: "Write to {{ workspace }}/out.md"
+
+    Passing::
+
+        prompt:
+          variables: {output_dir: "/tmp/elsewhere"}
+          template: "Write to {{ output_dir }}/out.md"
+    """
+
+    code = "ML504"
+    name = "variable-shadows-builtin"
+    severity = Severity.WARNING
+    summary = "a prompt variable has the name of a built-in"
+
+    _NAMES = frozenset(FORMAT_BUILTINS) | frozenset(PROMPT_BUILTINS)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        variables = _variables(ctx)
+        for name in variables:
+            if name not in self._NAMES:
+                continue
+            yield Finding(
+                self.name,
+                ctx.key_span("prompt", "variables", name),
+                f"prompt.variables.{name} ({_shown(variables[name])}) has the name of a Marianne built-in: "
+                f"{_shadow_effect(name)}",
+                suggestion=(
+                    f"set prompt.{name} instead" if name in _PROMPT_TEXTS else f"rename the variable (e.g. 'my_{name}')"
+                ),
+            )
+
+
+class UnknownTemplateFilter(Rule):
+    """A Jinja filter or test that Jinja does not have.
+
+    Marianne renders its templates with Jinja's built-in filters and tests
+    only; ``{{ name | capitalise }}`` or ``{% if n is positive %}`` makes the
+    render fail (for a prompt: the sheet cannot start; for a prelude or
+    cadenza path: the file is not injected). ``mzt validate`` only parses
+    templates and does not notice.
+
+    Failing::
+
+        prompt:
+          variables: {topic: "tides"}
+          template: "# {{ topic | capitalise }}"
+
+    Passing::
+
+        prompt:
+          variables: {topic: "tides"}
+          template: "# {{ topic | capitalize }}"
+    """
+
+    code = "ML510"
+    name = "unknown-template-filter"
+    severity = Severity.WARNING
+    summary = "a template uses a Jinja filter or test that does not exist"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        filters, tests = _known_filters()
+        for source in prompt_sources(ctx):
+            if source.parsed.tree is None:
+                continue
+            for kind, name, line in unknown_filters(source.parsed.tree):
+                known = filters if kind == "filter" else tests
+                close = _close(name, known)
+                yield Finding(
+                    self.name,
+                    template_span(ctx, source, line, needle=name),
+                    f"{source.where(line)} uses the {kind} '{name}', which Jinja does not have: rendering the "
+                    "prompt fails",
+                    suggestion=f"did you mean '{close}'?" if close else f"use one of Jinja's built-in {kind}s",
+                )
+        for item in _injection_items(ctx):
+            parsed = parse_template(ctx, item.written)
+            if parsed.tree is None:
+                continue
+            for kind, name, _line in unknown_filters(parsed.tree):
+                known = filters if kind == "filter" else tests
+                close = _close(name, known)
+                yield Finding(
+                    self.name,
+                    ctx.key_span(*item.path),
+                    f"{item.label} '{item.written}' uses the {kind} '{name}', which Jinja does not have: the "
+                    "path cannot be rendered",
+                    suggestion=f"did you mean '{close}'?" if close else f"use one of Jinja's built-in {kind}s",
+                )
+
+
+# -- rules: validation paths and commands ------------------------------------------------------
+
+
+def _root(field: str) -> str:
+    match = re.match(r"[^.\[]*", field)
+    return match.group(0) if match else field
+
+
+def _format_fields(text: str) -> list[tuple[str, str, str | None]]:
+    """(field, format spec, conversion) of every replacement field, nested specs included.
+
+    Raises ValueError for a malformed format string, as ``str.format`` does.
+    """
+    out: list[tuple[str, str, str | None]] = []
+    for _literal, field, spec, conversion in string.Formatter().parse(text):
+        if field is None:
+            continue
+        out.append((field, spec or "", conversion))
+        if spec and "{" in spec:
+            out.extend(_format_fields(spec))
+    return out
+
+
+def _stays(found: list[str]) -> str:
+    return "stays" if len(set(found)) == 1 else "stay"
+
+
+def _label(index: int, rule: Any) -> str:
+    return f"validation #{index + 1} ({rule.type})"
+
+
+class ValidationPathPlaceholder(Rule):
+    """A validation ``path`` or ``working_directory`` placeholder that fails or misleads.
+
+    Marianne fills these with Python ``str.format`` and a context made of the
+    score's ``prompt.variables`` overlaid by the built-ins ``sheet_num``,
+    ``total_sheets``, ``workspace``, ``instrument_name``, ``stage``,
+    ``movement``, ``instance``, ``voice``, ``fan_count``, ``voice_count``,
+    ``total_stages`` and ``total_movements``. So:
+
+    * a name outside that context (classically ``{start_item}`` or
+      ``{end_item}``, which prompts have but validations do not) raises a
+      KeyError, and the validation fails on every sheet it applies to;
+    * ``{instance}`` and ``{voice}`` are None on sheets that are not fanned
+      out, so the path contains the text ``None`` there;
+    * ``{}`` or ``{0}`` (positional fields) and unbalanced braces make
+      ``str.format`` fail; a literal brace must be doubled.
+
+    Paths with Jinja ``{{`` are left to ``jinja-in-validation-path``.
+
+    Failing::
+
+        validations:
+          - type: file_exists
+            path: "{workspace}/items-{start_item}.md"
+
+    Passing::
+
+        validations:
+          - type: file_exists
+            path: "{workspace}/sheet-{sheet_num}.md"
+    """
+
+    code = "ML505"
+    name = "validation-path-placeholder"
+    severity = Severity.WARNING
+    summary = "a validation path uses a placeholder that fails or renders 'None'"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        rules = ctx.score.validations
+        if not rules:
+            return
+        user = {str(name) for name in _variables(ctx)}
+        known = user | set(VALIDATION_BUILTINS)
+        facts = sheet_facts(ctx)
+        reach: list[list[int]] | None = None
+        for index, rule in enumerate(rules):
+            keys = ["path"] if rule.type in _FILE_TYPES else []
+            if rule.type == "command_succeeds":
+                keys.append("working_directory")
+            for key in keys:
+                value = getattr(rule, key, None)
+                if not isinstance(value, str) or not value or "{{" in value:
+                    continue
+                where = f"{_label(index, rule)} {key} '{value}'"
+                span = ctx.key_span("validations", index, key)
+                try:
+                    fields = _format_fields(value)
+                except ValueError as exc:
+                    yield Finding(
+                        self.name,
+                        span,
+                        f"{where} is not a valid format string ({exc}): the validation fails on every sheet",
+                        suggestion="balance the braces; write '{{' and '}}' for literal braces",
+                    )
+                    continue
+                reported: set[str] = set()
+                for field, spec, conversion in fields:
+                    root = _root(field)
+                    if root in reported:
+                        continue
+                    reported.add(root)
+                    if not root or root.isdigit():
+                        yield Finding(
+                            self.name,
+                            span,
+                            f"{where} has the positional field '{{{field}}}': Marianne passes only named values, "
+                            "so the validation fails on every sheet",
+                            suggestion="name the value, e.g. '{sheet_num}'",
+                        )
+                    elif root not in known:
+                        yield Finding(
+                            self.name,
+                            span,
+                            f"{where} uses '{{{field}}}', but {_why_unknown(root)}: str.format raises KeyError "
+                            "and the validation fails on every sheet it applies to",
+                            suggestion=_unknown_suggestion(root, known),
+                        )
+                    elif conversion is not None and conversion not in "rsa":
+                        yield Finding(
+                            self.name,
+                            span,
+                            f"{where} uses the conversion '!{conversion}', which str.format does not know: the "
+                            "validation fails on every sheet",
+                            suggestion="use !r, !s or !a, or no conversion",
+                        )
+                    elif root in ("instance", "voice"):
+                        if reach is None:
+                            from marianne_lint.rules.validations import applicability
+
+                            reach = applicability(ctx)
+                        solo = [s for s in reach[index] if facts.metas[s].fan_count <= 1]
+                        if not solo:
+                            continue
+                        spec_note = f" (and the format spec ':{spec}' fails on None)" if spec else ""
+                        yield Finding(
+                            self.name,
+                            span,
+                            f"{where} uses '{{{field}}}', which is None on sheets that are not fanned out "
+                            f"({'sheet' if len(solo) == 1 else 'sheets'} {sheet_list(solo)}): the path there contains "
+                            f"the text 'None'{spec_note}",
+                            suggestion="restrict the validation to fanned-out sheets with a condition, or use "
+                            "{sheet_num}",
+                        )
+
+
+def _why_unknown(name: str) -> str:
+    if name in ("start_item", "end_item"):
+        return f"'{name}' is defined in prompts, not when validations run"
+    if name in PROMPT_BUILTINS:
+        return f"'{name}' is a prompt-only name, not defined when validations run"
+    return f"'{name}' is neither a built-in nor a key of prompt.variables"
+
+
+def _unknown_suggestion(name: str, known: set[str]) -> str:
+    if name in ("start_item", "end_item"):
+        return "use {sheet_num}, or define the value under prompt.variables"
+    close = _close(name, known)
+    if close:
+        return f"did you mean '{{{close}}}'?"
+    return f"define '{name}' under prompt.variables, or write '{{{{{name}}}}}' for literal braces"
+
+
+class ValidationCommandPlaceholder(Rule):
+    """A ``{name}`` in a validation command that Marianne leaves as it is.
+
+    Marianne replaces each ``{name}`` of a ``command_succeeds`` command whose
+    name is in the validation context (the score's variables and the
+    built-ins listed under ``validation-path-placeholder``), shell-quoted,
+    and leaves any other ``{name}`` in the command, where the shell sees it
+    as literal text. Since braces also belong to shell, awk, jq or Python
+    code, only names that are certainly meant as Marianne placeholders are
+    reported: names the prompt has but validations do not (``start_item``,
+    ``end_item``, ``stakes``, ``previous_outputs``...) and near-misses of
+    known names. ``${VAR}`` is the shell's and is never reported.
+
+    Failing::
+
+        validations:
+          - type: command_succeeds
+            command: "test -s {workspace}/part-{start_item}.md"
+
+    Passing::
+
+        validations:
+          - type: command_succeeds
+            command: "test -s {workspace}/part-{sheet_num}.md"
+    """
+
+    code = "ML506"
+    name = "validation-command-placeholder"
+    severity = Severity.WARNING
+    summary = "a validation command uses a {placeholder} Marianne does not fill"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        known = {str(name) for name in _variables(ctx)} | set(VALIDATION_BUILTINS)
+        for index, rule in enumerate(ctx.score.validations):
+            command = rule.command
+            if not isinstance(command, str):
+                continue
+            seen: set[str] = set()
+            for match in _PLACEHOLDER.finditer(command):
+                name = match.group(1)
+                if name in known or name in seen:
+                    continue
+                seen.add(name)
+                close = _close(name, known, cutoff=0.8)
+                if name in PROMPT_BUILTINS:
+                    why = _why_unknown(name)
+                elif close:
+                    why = f"'{name}' is not a name Marianne fills (did you mean '{close}'?)"
+                else:
+                    continue
+                yield Finding(
+                    self.name,
+                    ctx.key_span("validations", index, "command"),
+                    f"{_label(index, rule)} command uses '{{{name}}}', but {why}: Marianne leaves it in the "
+                    "command as literal text",
+                    suggestion=f"use '{{{close}}}'"
+                    if close and name not in PROMPT_BUILTINS
+                    else _unknown_suggestion(name, known),
+                )
+
+
+# -- rules: injected files, captured files, hooks ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    path: tuple[Any, ...]
+    label: str
+    written: str
+
+
+def _injection_items(ctx: Context) -> Iterator[_Item]:
+    """Prelude and cadenza paths that contain Jinja markup, as written."""
+    sheet = _raw(ctx, "sheet")
+    if not isinstance(sheet, dict):
+        return
+    groups: list[tuple[tuple[Any, ...], str, Any]] = [(("sheet", "prelude"), "sheet.prelude", sheet.get("prelude"))]
+    cadenzas = sheet.get("cadenzas")
+    if isinstance(cadenzas, dict):
+        for number, items in cadenzas.items():
+            groups.append((("sheet", "cadenzas", number), f"sheet.cadenzas.{number}", items))
+    for prefix, label, items in groups:
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            for key in ("file", "directory"):
+                value = item.get(key)
+                if isinstance(value, str) and any(marker in value for marker in _JINJA_MARKERS):
+                    yield _Item((*prefix, index, key), f"{label}[{index}].{key}", value)
+
+
+class InjectionPathTemplate(Rule):
+    """A prelude or cadenza path template that cannot render, or renders a name as empty text.
+
+    ``sheet.prelude[].file``/``directory`` and the same keys under
+    ``sheet.cadenzas`` are Jinja templates, rendered with a lenient
+    Undefined: a name that is not defined becomes an empty string, so
+    ``{{ docs_dir }}/guide.md`` silently turns into ``/guide.md`` and the
+    wrong file (or none) is injected. The names defined are the prompt's
+    built-ins and, when the job runs, ``prompt.variables`` (the
+    ``mzt validate`` preview renders these paths without the variables). A
+    Jinja syntax error makes the path unusable. ``mzt validate`` never
+    parses these paths.
+
+    Failing::
+
+        prompt:
+          variables: {docs_dir: /srv/docs}
+        sheet:
+          prelude:
+            - file: "{{ doc_dir }}/guide.md"
+              as: context
+
+    Passing::
+
+        prompt:
+          variables: {docs_dir: /srv/docs}
+        sheet:
+          prelude:
+            - file: "{{ docs_dir }}/guide.md"
+              as: context
+    """
+
+    code = "ML507"
+    name = "injection-path-template"
+    severity = Severity.WARNING
+    summary = "a prelude or cadenza path has a Jinja error or an undefined name"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        defined = prompt_defined(ctx)
+        for item in _injection_items(ctx):
+            parsed = parse_template(ctx, item.written)
+            span = ctx.key_span(*item.path)
+            if parsed.tree is None and parsed.error_line:
+                yield Finding(
+                    self.name,
+                    span,
+                    f"{item.label} '{item.written}' is not valid Jinja ({parsed.error}): Marianne cannot render "
+                    "the path, so nothing is injected",
+                    suggestion="write placeholders as '{{ name }}'",
+                )
+                continue
+            for name in undefined_names(parsed, defined):
+                close = _close(name, defined - {name})
+                yield Finding(
+                    self.name,
+                    span,
+                    f"{item.label} '{item.written}' uses '{name}', which is neither a built-in nor a key of "
+                    "prompt.variables: it renders as an empty string, so the path points somewhere else",
+                    suggestion=f"did you mean '{close}'?" if close else f"define '{name}' under prompt.variables",
+                )
+
+
+class CaptureFilesExpression(Rule):
+    """A ``cross_sheet.capture_files`` pattern with placeholders Marianne does not replace.
+
+    These globs are not Jinja: Marianne only replaces the exact texts
+    ``{{ workspace }}``, ``{{workspace}}``, ``{{ sheet_num }}`` and
+    ``{{sheet_num}}``. Any other ``{{ ... }}`` (an expression such as
+    ``{{ sheet_num - 1 }}``, another name, other spacing) or a
+    ``{workspace}``-style placeholder stays in the pattern as literal text,
+    the glob matches no file, and ``previous_files`` stays empty.
+    ``mzt validate`` never looks at these patterns.
+
+    Failing::
+
+        cross_sheet:
+          capture_files:
+            - "{{ workspace }}/sheet-{{ sheet_num - 1 }}.md"
+
+    Passing::
+
+        cross_sheet:
+          capture_files:
+            - "{{ workspace }}/sheet-*.md"
+    """
+
+    code = "ML508"
+    name = "capture-files-expression"
+    severity = Severity.WARNING
+    summary = "a capture_files pattern has a placeholder that is not replaced"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        patterns = _raw(ctx, "cross_sheet", "capture_files")
+        if not isinstance(patterns, list):
+            return
+        for index, pattern in enumerate(patterns):
+            if not isinstance(pattern, str):
+                continue
+            rest = pattern
+            for literal in CAPTURE_LITERALS:
+                rest = rest.replace(literal, "")
+            left = [m.group(0) for m in _JINJA_EXPR.finditer(rest)]
+            left += [m.group(0) for m in _PLACEHOLDER.finditer(rest) if m.group(1) in PROMPT_BUILTINS + FORMAT_BUILTINS]
+            if not left:
+                continue
+            shown = ", ".join(f"'{text}'" for text in dict.fromkeys(left))
+            yield Finding(
+                self.name,
+                ctx.key_span("cross_sheet", "capture_files", index),
+                f"cross_sheet.capture_files[{index}] '{pattern}': {shown} {_stays(left)} literal text (only "
+                "'{{ workspace }}' and '{{ sheet_num }}' are replaced, as exact text), so the pattern matches "
+                "no file and previous_files stays empty",
+                suggestion="use a glob such as '{{ workspace }}/sheet-*.md' instead of an expression",
+            )
+
+
+class HookPlaceholder(Rule):
+    """An ``on_success`` hook placeholder that Marianne leaves as it is.
+
+    ``on_success[].job_path`` and ``.command`` only get ``{workspace}``,
+    ``{job_id}`` and ``{sheet_count}`` replaced (shell-quoted in commands).
+    Any other placeholder (``{sheet_num}``, a score variable, Jinja
+    ``{{ workspace }}``) stays as literal text: the chained score is not
+    found, or the command gets a wrong argument. In a command, only names
+    Marianne uses elsewhere and near-misses are reported (braces also belong
+    to shell and other code); ``${VAR}`` is never reported.
+
+    Failing::
+
+        on_success:
+          - type: run_command
+            command: "cp {workspace}/report.md /srv/reports/{sheet_num}.md"
+
+    Passing::
+
+        on_success:
+          - type: run_command
+            command: "cp {workspace}/report.md /srv/reports/{job_id}.md"
+    """
+
+    code = "ML509"
+    name = "hook-placeholder"
+    severity = Severity.WARNING
+    summary = "an on_success hook uses a placeholder Marianne does not fill"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        hooks = _raw(ctx, "on_success")
+        if not isinstance(hooks, list):
+            return
+        marianne_names = set(PROMPT_BUILTINS) | set(VALIDATION_BUILTINS) | {str(n) for n in _variables(ctx)}
+        for index, hook in enumerate(hooks):
+            if not isinstance(hook, dict):
+                continue
+            for key in ("job_path", "command"):
+                value = hook.get(key)
+                if not isinstance(value, str):
+                    continue
+                left: list[str] = [m.group(0) for m in _JINJA_EXPR.finditer(value)]
+                for match in _PLACEHOLDER.finditer(value):
+                    name = match.group(1)
+                    if name in HOOK_NAMES:
+                        continue
+                    if key == "job_path" or name in marianne_names or _close(name, HOOK_NAMES, cutoff=0.8):
+                        left.append(match.group(0))
+                if not left:
+                    continue
+                shown = ", ".join(f"'{text}'" for text in dict.fromkeys(left))
+                yield Finding(
+                    self.name,
+                    ctx.key_span("on_success", index, key),
+                    f"on_success[{index}].{key} '{value}': {shown} {_stays(left)} literal text; hooks only have "
+                    "{workspace}, {job_id} and {sheet_count} replaced",
+                    suggestion="use {workspace}, {job_id} or {sheet_count}, or write the value itself",
+                )
