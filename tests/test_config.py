@@ -117,14 +117,6 @@ def test_dedicated_file_beats_pyproject_in_the_same_folder(project: Path, capsys
     assert len(lint(capsys, "score.yaml")[1]) == 1
 
 
-SEVERITY_INFO_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="lint._diagnostic picks the configured severity by name with `or`, and Severity.INFO is 0 (falsy), "
-    "so `severity = {rule-name = \"info\"}` is ignored (by code it works)",
-)
-
-
-@SEVERITY_INFO_BUG
 def test_config_option_and_isolated(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project / ".marianne-lint.toml", 'ignore = ["ML302"]\n')
     write(project / "other.toml", 'severity = {idle-timeout-too-short = "info"}\n')
@@ -178,7 +170,6 @@ def test_severity(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert lint(capsys, "score.yaml")[1] == [("score.yaml", 11, "idle-timeout-too-short", "info")]
 
 
-@SEVERITY_INFO_BUG
 def test_severity_lowered_to_info_by_name(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project / ".marianne-lint.toml", '[severity]\nidle-timeout-too-short = "info"\n')
     assert lint(capsys, "score.yaml")[1] == [("score.yaml", 11, "idle-timeout-too-short", "info")]

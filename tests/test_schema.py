@@ -177,12 +177,6 @@ def test_command_line_check_from_a_folder_without_schema_dir(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.main treats `schema` as a path to lint when a folder named schema/ exists (as in this "
-    "repository), so `marianne-lint schema --check` run from the checkout root (CI's last step) is a usage "
-    "error; remove this marker once cli.main dispatches subcommands first",
-)
 def test_command_line_check_from_the_checkout_root() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "marianne_lint", "schema", "--check"],

@@ -58,14 +58,20 @@ def _lint_parser() -> argparse.ArgumentParser:
         "lowest severity that makes the exit code 1 (default: error)"
     ))
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--skip-non-marianne", action="store_true", help=(
+        "skip named files that are not Marianne configs, as a folder walk does (for pre-commit hooks)"
+    ))
     parser.add_argument("--version", action="version", version=f"marianne-lint {__version__}")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    # Pydantic would scan every installed package for plugins; a linter needs none.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
-        if args and args[0] in SUBCOMMANDS and not Path(args[0]).exists():
+        # A subcommand name always means the subcommand (lint a folder of that name as ./rules).
+        if args and args[0] in SUBCOMMANDS:
             from marianne_lint import commands
 
             return commands.run(args[0], args[1:])
@@ -167,6 +173,7 @@ def _lint(args: argparse.Namespace) -> int:
     files = 0
     failed = False
     for path, walked in discover(args.paths or ["."], config):
+        walked = walked or args.skip_non_marianne
         if path == "-":
             source = read_stdin(args.stdin_filename or "-", max_bytes)
             disk: Path | None = Path(args.stdin_filename) if args.stdin_filename else None

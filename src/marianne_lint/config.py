@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -81,8 +80,16 @@ def find_config(start: Path) -> Path | None:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             try:
-                table = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+                text = pyproject.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "marianne-lint" not in text:
+                continue  # cheap test first: most pyproject files are not ours
+            import tomllib
+
+            try:
+                table = tomllib.loads(text)
+            except tomllib.TOMLDecodeError:
                 continue
             if "marianne-lint" in table.get("tool", {}):
                 return pyproject
@@ -91,6 +98,8 @@ def find_config(start: Path) -> Path | None:
 
 def load_config(path: Path, option_defaults: dict[str, Any]) -> Config:
     """Read and check one configuration file."""
+    import tomllib
+
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

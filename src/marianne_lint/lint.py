@@ -150,7 +150,8 @@ def _diagnostic(path: str, finding: Finding, settings: Settings) -> Diagnostic |
     rule = registry.BY_NAME[finding.rule]
     if rule.name not in settings.enabled:
         return None
-    severity = settings.config.severity.get(rule.name) or settings.config.severity.get(rule.code)
+    configured = settings.config.severity
+    severity = configured.get(rule.name, configured.get(rule.code))
     if severity is None:
         severity = finding.severity if finding.severity is not None else rule.severity
     related = tuple(Related(path, span.line, span.column, message) for span, message in finding.related)

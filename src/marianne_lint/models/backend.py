@@ -5,7 +5,6 @@ analyses sheet outcomes. Marianne only warns about unknown backend types and
 settings meant for another backend; those warnings are lint rules elsewhere.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal, Self

@@ -6,7 +6,6 @@ the location pydantic reports for the error) so the structure step can point
 at the first key and list the others as related locations.
 """
 
-from __future__ import annotations
 
 from typing import Any
 

@@ -4,7 +4,6 @@ Note that the conductor's ``learning`` section is ``SemanticLearningConfig``
 (analysis of sheet outcomes by a model), not the score's ``LearningConfig``.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal, Self

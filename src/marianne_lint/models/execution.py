@@ -3,7 +3,6 @@ stale-output detection, parallelism and validation rules, plus the conductor's
 prompt-size preflight thresholds (defined beside them upstream).
 """
 
-from __future__ import annotations
 
 import re
 from typing import Any, Literal, Self

@@ -1,6 +1,5 @@
 """Fleet files: a set of scores launched together, ordered by group dependencies."""
 
-from __future__ import annotations
 
 from typing import Literal, Self
 

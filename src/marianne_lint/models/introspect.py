@@ -4,7 +4,6 @@ Which model or type sits at a data path, which keys a model allows, and
 where else in a config a key name exists (for "did you mean" across sections).
 """
 
-from __future__ import annotations
 
 import types
 import typing

@@ -1,6 +1,5 @@
 """Learning, grounding and checkpoint settings of a score."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal, Self

@@ -1,6 +1,5 @@
 """Score-level instrument aliases (``instruments:``) and movement settings (``movements:``)."""
 
-from __future__ import annotations
 
 from typing import Any
 

@@ -2,7 +2,6 @@
 (``conductor:``, ``notifications:``, ``on_success:`` and ``concert:``).
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal, Self

@@ -5,7 +5,6 @@ HTTP API): how to build the command, how to read its output and how to
 recognise its errors.
 """
 
-from __future__ import annotations
 
 from typing import Any, Literal, Self
 

@@ -1,6 +1,5 @@
 """The ``prompt:`` section of a score: the template each sheet's prompt is rendered from."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Self

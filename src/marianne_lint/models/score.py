@@ -6,7 +6,6 @@ here. Unlike Marianne, the path is never resolved against a directory, so the
 result does not depend on where the linter runs.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal, Self

@@ -8,7 +8,6 @@ The values the user actually wrote are kept in private attributes so later
 lint rules can reason about the input rather than the expansion.
 """
 
-from __future__ import annotations
 
 import copy
 from typing import Any, Literal, Self, cast

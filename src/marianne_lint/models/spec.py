@@ -2,7 +2,6 @@
 (``spec:``, ``techniques:`` and ``agent_card:``).
 """
 
-from __future__ import annotations
 
 from typing import Any, Literal
 

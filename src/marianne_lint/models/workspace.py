@@ -2,7 +2,6 @@
 logging, AI review, passing output between sheets and feedback extraction.
 """
 
-from __future__ import annotations
 
 import fnmatch
 import re
