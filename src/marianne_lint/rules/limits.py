@@ -160,13 +160,16 @@ class StaleDetectionNeverFires(Rule):
         never = [n for n, t in timeouts.items() if stale.idle_timeout_seconds >= max(t, ceiling)]
         if not never:
             return
-        scope = "any sheet" if len(never) == len(timeouts) else f"sheets {sheet_list(never)}"
+        scope = "every sheet" if len(never) == len(timeouts) else f"sheets {sheet_list(never)}"
+        limit = f"backend.timeout_seconds and its overrides give {_seconds(max(timeouts[n] for n in never))}"
+        if ceiling:
+            limit += f", instrument config sets timeout_seconds up to {_seconds(ceiling)}"
         yield Finding(
             self.name,
             ctx.first_span(("stale_detection", "idle_timeout_seconds"), ("stale_detection", "enabled")),
-            f"stale_detection.idle_timeout_seconds ({_seconds(stale.idle_timeout_seconds)}) is not below the "
-            f"execution timeout of {scope} ({_seconds(min(timeouts[n] for n in never))}); those sheets time out "
-            "before stale detection can fire",
+            f"stale_detection.idle_timeout_seconds ({_seconds(stale.idle_timeout_seconds)}) is not below the time "
+            f"limit of {scope} ({limit}); a silent sheet reaches its time limit first, so stale detection never "
+            "fires",
             related=[(ctx.first_span(("backend", "timeout_seconds"), ("backend",)), "the sheet timeout")],
             suggestion="lower idle_timeout_seconds below the sheet timeout",
         )

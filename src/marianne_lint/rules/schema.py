@@ -155,7 +155,9 @@ class SchemaRegex(_SchemaRule):
     """A regular expression does not compile; Marianne rejects the file.
 
     Applies to ``rate_limit.detection_patterns``, the ``pattern`` of a
-    ``content_regex`` validation and ``feedback.pattern``.
+    ``content_regex`` validation and ``feedback.pattern``. Covers ``mzt
+    validate`` check V007, which in practice never fires there because the
+    models reject the file first.
 
     Failing::
 
