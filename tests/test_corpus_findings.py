@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 from conftest import shared_dir
-
 from marianne_lint.config import Config
 from marianne_lint.diagnostics import Severity
 from marianne_lint.lint import Settings, lint_source

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 from conftest import shared_dir
-
 from marianne_lint.config import Config
 from marianne_lint.diagnostics import Severity
 from marianne_lint.lint import Settings, lint_source
@@ -19,10 +18,36 @@ from marianne_lint.rules import RULES
 from marianne_lint.source import read_path
 
 #: mzt validate's registered checks (spec part B §3.1) and the two defined but unregistered (§3.4).
-MZT_CHECKS = (
-    "V001 V101 V002 V003 V004 V005 V107 V108 V007 V008 V103 V104 V106 V009 V210 V211 "
-    "V201 V202 V203 V204 V205 V206 V207 V208 V209 V212 V301 V302"
-).split()
+MZT_CHECKS = [
+    "V001",
+    "V101",
+    "V002",
+    "V003",
+    "V004",
+    "V005",
+    "V107",
+    "V108",
+    "V007",
+    "V008",
+    "V103",
+    "V104",
+    "V106",
+    "V009",
+    "V210",
+    "V211",
+    "V201",
+    "V202",
+    "V203",
+    "V204",
+    "V205",
+    "V206",
+    "V207",
+    "V208",
+    "V209",
+    "V212",
+    "V301",
+    "V302",
+]
 
 
 def covering_rules() -> dict[str, set[str]]:
