@@ -105,13 +105,13 @@ def test_template_file_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     target = tmp_path / "s.yaml"
     target.write_text(score("  template_file: p.j2\n"), encoding="utf-8")
     reads: list[Path] = []
-    original = Path.read_text
+    original = Path.read_bytes
 
-    def counting(self: Path, *args: Any, **kwargs: Any) -> str:
+    def counting(self: Path) -> bytes:
         reads.append(self)
-        return original(self, *args, **kwargs)
+        return original(self)
 
-    monkeypatch.setattr(Path, "read_text", counting)
+    monkeypatch.setattr(Path, "read_bytes", counting)
     diagnostics = lint_file(target)
     assert [p.name for p in reads].count("p.j2") == 1
     assert len(of(diagnostics, "undefined-template-variable")) == 2  # topik and x

@@ -8,15 +8,18 @@ its job (bad option or configuration, internal error).
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from marianne_lint import __version__
 from marianne_lint.config import Config, ConfigError, find_config, load_config
 from marianne_lint.diagnostics import Diagnostic, Severity
 from marianne_lint.kinds import KINDS
+from marianne_lint.source import Source
 
 EXIT_OK, EXIT_FINDINGS, EXIT_TOOL = 0, 1, 2
 
@@ -58,6 +61,14 @@ def _lint_parser() -> argparse.ArgumentParser:
         "lowest severity that makes the exit code 1 (default: error)"
     ))
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("-j", "--jobs", type=int, metavar="N", help=(
+        "lint files in N processes (default: the number of CPUs); the output is the same for any N"
+    ))
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    parser.add_argument("--cache-dir", metavar="DIR", help=(
+        "where to keep the result cache (default: .marianne-lint-cache next to the configuration file, "
+        "else in the current folder)"
+    ))
     parser.add_argument("--skip-non-marianne", action="store_true", help=(
         "skip named files that are not Marianne configs, as a folder walk does (for pre-commit hooks)"
     ))
@@ -158,20 +169,98 @@ def _walk(folder: Path, config: Config) -> list[str]:
     return sorted(out)
 
 
+def _default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _Task(NamedTuple):
+    position: int
+    source: Source
+    walked: bool
+    disk: Path | None
+    key: str | None
+
+
+class _Outcome(NamedTuple):
+    linted: bool
+    """False when a folder walk found a file that is not a Marianne config."""
+    diagnostics: list[Diagnostic]
+    lines: dict[int, str]
+
+
+#: The settings worker processes lint with (inherited when the pool forks).
+_WORKER: dict[str, Any] = {}
+
+
+def _lint_one(task: _Task) -> tuple[int, _Outcome | str, dict[str, Any]]:
+    """Lint one file; returns (index, outcome or an internal error, file-system probes)."""
+    from marianne_lint import filesystem
+    from marianne_lint.lint import lint_source
+
+    with filesystem.recording() as probes:
+        try:
+            result = lint_source(task.source, _WORKER["settings"], kind=_WORKER["kind"], walked=task.walked,
+                                 file_path=task.disk)
+        except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
+            return task.position, f"{type(exc).__name__}: {exc}", {}
+    if result is None:
+        return task.position, _Outcome(False, [], {}), probes
+    return task.position, _Outcome(True, result.diagnostics, result.lines), probes
+
+
+def _run(tasks: list[_Task], jobs: int) -> Iterator[tuple[int, _Outcome | str, dict[str, Any]]]:
+    """Lint the tasks, in worker processes when there are enough of them."""
+    if jobs <= 1 or len(tasks) < 2 * jobs or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(_lint_one, tasks)
+        return
+    # Build the models once here: forked workers inherit them instead of building their own.
+    from marianne_lint.models import root_model
+
+    root_model("score")
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(_lint_one, tasks, chunksize=max(1, min(16, len(tasks) // (jobs * 4))))
+
+
+def _settings_parts(config: Config, args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "select": config.select, "ignore": config.ignore, "extend_select": config.extend_select,
+        "per_file_ignores": config.per_file_ignores,
+        "severity": {rule: level.label for rule, level in config.severity.items()},
+        "exclude": config.exclude, "kinds": config.kinds, "options": config.options, "root": str(config.root),
+        "kind": args.kind, "home": str(Path.home()), "cwd": os.getcwd(),
+    }
+
+
 def _lint(args: argparse.Namespace) -> int:
-    from marianne_lint.lint import Settings, lint_source
+    from marianne_lint.cache import (
+        CACHE_DIR_NAME,
+        Cache,
+        decode_diagnostics,
+        encode_result,
+        entry_key,
+        settings_fingerprint,
+    )
     from marianne_lint.report import Report, renderer
+    from marianne_lint.rules import option_defaults
     from marianne_lint.source import read_path, read_stdin
 
     config = effective_config(args)
-    settings = Settings.from_config(config)
-    max_bytes = int(str(settings.option("max-file-size")))
+    options = {**option_defaults(), **config.options}
+    max_bytes = int(options["max-file-size"])
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "full")
+    jobs = args.jobs if args.jobs is not None else _default_jobs()
+    if jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {jobs}")
+    store = None if args.no_cache else Cache(Path(args.cache_dir) if args.cache_dir else config.root / CACHE_DIR_NAME)
+    fingerprint = settings_fingerprint(_settings_parts(config, args)) if store is not None else ""
 
-    diagnostics: list[Diagnostic] = []
-    lines: dict[tuple[str, int], str] = {}
-    files = 0
-    failed = False
+    outcomes: list[_Outcome | None] = []
+    tasks: list[_Task] = []
     for path, walked in discover(args.paths or ["."], config):
         walked = walked or args.skip_non_marianne
         if path == "-":
@@ -180,19 +269,45 @@ def _lint(args: argparse.Namespace) -> int:
         else:
             source = read_path(path, path, max_bytes)
             disk = Path(path)
-        try:
-            result = lint_source(source, settings, kind=args.kind, walked=walked, file_path=disk)
-        except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
-            failed = True
-            print(f"marianne-lint: internal error while linting {source.path}: {type(exc).__name__}: {exc}",
-                  file=sys.stderr)
-            continue
-        if result is None:
+        key = None
+        if store is not None and path != "-" and source.text is not None:
+            key = entry_key(fingerprint, source.path, os.path.abspath(path), walked, source.text)
+            entry = store.get(key)
+            if entry is not None:
+                cached, cached_lines = decode_diagnostics(entry)
+                outcomes.append(_Outcome(entry["kind"] is not None, cached, cached_lines))
+                continue
+        tasks.append(_Task(len(outcomes), source, walked, disk, key))
+        outcomes.append(None)
+
+    failed = False
+    if tasks:
+        from marianne_lint.lint import Settings
+
+        _WORKER.update(settings=Settings.from_config(config), kind=args.kind)
+        by_index = {task.position: task for task in tasks}
+        for index, outcome, probes in _run(tasks, jobs):
+            task = by_index[index]
+            if isinstance(outcome, str):
+                failed = True
+                print(f"marianne-lint: internal error while linting {task.source.path}: {outcome}", file=sys.stderr)
+                continue
+            outcomes[index] = outcome
+            if store is not None and task.key is not None:
+                kind = "linted" if outcome.linted else None
+                store.put(task.key, encode_result(kind, outcome.diagnostics, outcome.lines, probes))
+
+    diagnostics: list[Diagnostic] = []
+    lines: dict[tuple[str, int], str] = {}
+    files = 0
+    for done in outcomes:
+        if done is None or not done.linted:
             continue
         files += 1
-        diagnostics.extend(result.diagnostics)
-        for number, text in result.lines.items():
-            lines[(result.path, number)] = text
+        diagnostics.extend(done.diagnostics)
+        for d in done.diagnostics:
+            if d.line in done.lines:
+                lines[(d.path, d.line)] = done.lines[d.line]
 
     diagnostics.sort(key=Diagnostic.sort_key)
     report = Report(diagnostics, files, lines)

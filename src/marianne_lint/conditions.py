@@ -10,6 +10,7 @@ integer makes its part true. There is no ``or``, ``not`` or parentheses.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable
@@ -43,8 +44,9 @@ class Part:
         return self.name is not None
 
 
-def split(condition: str) -> list[Part]:
-    """The parts Marianne evaluates, in order."""
+@functools.lru_cache(maxsize=4096)
+def split(condition: str) -> tuple[Part, ...]:
+    """The parts Marianne evaluates, in order (cached: scores repeat their conditions)."""
     text = condition.strip()
     pieces = text.split(" and ") if " and " in text else [text]
     parts = []
@@ -55,7 +57,7 @@ def split(condition: str) -> list[Part]:
             parts.append(Part(piece, None, None, None, ""))
         else:
             parts.append(Part(piece, match.group(1), match.group(2), int(match.group(3)), piece[match.end() :]))
-    return parts
+    return tuple(parts)
 
 
 def part_holds(part: Part, context: dict[str, Any]) -> bool:

@@ -1,8 +1,8 @@
 """``gitlab``: a GitLab Code Quality report (a JSON list of issues).
 
-Fields as GitLab documents them: description, check_name, fingerprint,
+Exactly the fields GitLab documents: description, check_name, fingerprint,
 severity (info, minor, major, critical, blocker) and location (path and
-lines.begin).
+lines.begin), and no others.
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ def render(report: Report) -> str:
             description += f" (help: {d.suggestion})"
         issues.append(
             {
-                "type": "issue",
                 "description": description,
                 "check_name": d.rule,
-                "categories": ["Bug Risk"] if d.severity == Severity.ERROR else ["Style"],
                 "fingerprint": fingerprint,
                 "severity": _SEVERITY[d.severity],
-                "location": {"path": d.path, "lines": {"begin": d.span.line, "end": max(d.span.end_line, d.line)}},
+                "location": {"path": d.path, "lines": {"begin": d.span.line}},
             }
         )
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

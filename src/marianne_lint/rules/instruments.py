@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any, ClassVar
 
+from marianne_lint import filesystem
 from marianne_lint.builtin_instruments import (
     API_ONLY_BACKEND_FIELDS,
     BUILTIN_PROFILES,
@@ -57,8 +58,8 @@ class LocalProfile:
     mcp_config_flag: str | None
 
 
-_FOLDER_PROFILES: dict[str, tuple[LocalProfile, ...]] = {}
-_REPO_DIRS: dict[str, tuple[FsPath, ...]] = {}
+_FOLDER_PROFILES: dict[str, tuple[tuple[LocalProfile, ...], dict[str, filesystem.Signature]]] = {}
+_REPO_DIRS: dict[str, tuple[tuple[FsPath, ...], dict[str, filesystem.Signature]]] = {}
 
 
 def clear_cache() -> None:
@@ -71,10 +72,10 @@ def _read_profile(path: FsPath) -> LocalProfile | None:
     from marianne_lint.loader import load
     from marianne_lint.source import decode
 
+    if (filesystem.size(path) or 0) > MAX_PROFILE_BYTES:
+        return None
     try:
-        if path.stat().st_size > MAX_PROFILE_BYTES:
-            return None
-        source = decode(str(path), path.read_bytes())
+        source = decode(str(path), filesystem.read_bytes(path))
     except OSError:
         return None
     if source.text is None:
@@ -106,21 +107,17 @@ def profiles_in(folder: FsPath) -> tuple[LocalProfile, ...]:
     key = str(folder)
     cached = _FOLDER_PROFILES.get(key)
     if cached is not None:
-        return cached
+        filesystem.remember(cached[1])
+        return cached[0]
     found: list[LocalProfile] = []
-    try:
-        files = sorted(
-            (p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()),
-            key=lambda p: p.name,
-        )
-    except OSError:
-        files = []
-    for path in files:
-        profile = _read_profile(path)
-        if profile is not None:
-            found.append(profile)
+    with filesystem.recording() as probes:
+        files = [p for p in filesystem.list_dir(folder) if p.suffix in (".yaml", ".yml") and filesystem.is_file(p)]
+        for path in files:
+            profile = _read_profile(path)
+            if profile is not None:
+                found.append(profile)
     result = tuple(found)
-    _FOLDER_PROFILES[key] = result
+    _FOLDER_PROFILES[key] = (result, probes)
     return result
 
 
@@ -134,22 +131,20 @@ def repository_instrument_dirs(start: FsPath) -> tuple[FsPath, ...]:
     key = str(start)
     cached = _REPO_DIRS.get(key)
     if cached is not None:
-        return cached
+        filesystem.remember(cached[1])
+        return cached[0]
     found: list[FsPath] = []
     folder = start
-    while True:
-        candidate = folder / ".marianne" / "instruments"
-        try:
-            if candidate.is_dir():
+    with filesystem.recording() as probes:
+        while True:
+            candidate = folder / ".marianne" / "instruments"
+            if filesystem.is_dir(candidate):
                 found.append(candidate)
-            at_root = (folder / ".git").exists()
-        except OSError:
-            at_root = False
-        if at_root or folder.parent == folder:
-            break
-        folder = folder.parent
+            if filesystem.exists(folder / ".git") or folder.parent == folder:
+                break
+            folder = folder.parent
     result = tuple(reversed(found))
-    _REPO_DIRS[key] = result
+    _REPO_DIRS[key] = (result, probes)
     return result
 
 
@@ -195,7 +190,7 @@ def known_instruments(ctx: Context) -> KnownInstruments:
     if bool(ctx.option(HOME_OPTION, False)):
         known.home_read = True
         home = home_instrument_dir()
-        if home.is_dir():
+        if filesystem.is_dir(home):
             folders.append(home)
     start = ctx.file_path.absolute().parent if ctx.file_path is not None else FsPath.cwd()
     folders.extend(repository_instrument_dirs(start))

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
+from marianne_lint import filesystem
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.positions import PNode, Span
 from marianne_lint.rules.base import Context, Rule
@@ -59,33 +60,10 @@ _VALIDATION_BUILTINS = frozenset(
 # -- filesystem helpers (metadata only) -------------------------------------------------------
 
 
-def _exists(path: FsPath) -> bool:
-    try:
-        return path.exists()
-    except (OSError, ValueError):
-        return False
-
-
-def _is_file(path: FsPath) -> bool:
-    try:
-        return path.is_file()
-    except (OSError, ValueError):
-        return False
-
-
-def _is_dir(path: FsPath) -> bool:
-    try:
-        return path.is_dir()
-    except (OSError, ValueError):
-        return False
-
-
-def _resolve(path: FsPath) -> FsPath:
-    """``Path.resolve()`` as Marianne calls it, falling back to the path as given."""
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError, ValueError):
-        return path
+_exists = filesystem.exists
+_is_file = filesystem.is_file
+_is_dir = filesystem.is_dir
+_resolve = filesystem.resolve  # ``Path.resolve()`` as Marianne calls it
 
 
 def base_dir(ctx: Context) -> FsPath | None:

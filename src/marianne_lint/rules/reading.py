@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from marianne_lint.diagnostics import Finding, Severity
-from marianne_lint.models.introspect import annotation_at
 from marianne_lint.rules.base import KINDS, Context, Rule
 
 
@@ -144,6 +143,8 @@ class Yaml11BooleanValue(Rule):
     kinds = KINDS
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        from marianne_lint.models.introspect import annotation_at
+
         root = type(ctx.model)
         for note in ctx.loaded.notes:
             if note.is_key or note.node.note != "bool":

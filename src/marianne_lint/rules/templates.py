@@ -195,7 +195,7 @@ class Parsed:
     error_line: int = 0
     error: str = ""
     undeclared: frozenset[str] = frozenset()
-    """Names the template reads from its context (``jinja2.meta.find_undeclared_variables``)."""
+    """Every name the template reads (before removing the names it binds itself)."""
 
 
 def parse_template(ctx: Context, text: str) -> Parsed:
@@ -204,13 +204,25 @@ def parse_template(ctx: Context, text: str) -> Parsed:
     found = cache.get(text)
     if found is not None:
         return found
-    from jinja2 import TemplateSyntaxError, meta
+    from jinja2 import TemplateSyntaxError, nodes
 
     try:
         tree = _environment().parse(text)
-        # Generates (never runs) the template's Python code: finds the names it reads, and the
-        # errors Jinja only raises when compiling (a block defined twice, assigning to 'loop', ...).
-        parsed = Parsed(tree, undeclared=frozenset(meta.find_undeclared_variables(tree)))
+        # The names the template reads; names it binds itself are removed later (assigned_names).
+        # Walking the tree is much cheaper than jinja2.meta, which runs the whole code generator.
+        loaded: set[str] = set()
+        blocks: set[str] = set()
+        parsed = Parsed(tree)
+        for node, _ in _walk(tree):
+            if isinstance(node, nodes.Name) and node.ctx == "load":
+                loaded.add(node.name)
+            elif isinstance(node, nodes.Block):
+                if node.name in blocks:  # Jinja refuses this when it compiles the template
+                    parsed = Parsed(None, node.lineno or 1, f"block '{node.name}' defined twice")
+                    break
+                blocks.add(node.name)
+        else:
+            parsed = Parsed(tree, undeclared=frozenset(loaded))
     except TemplateSyntaxError as exc:
         parsed = Parsed(None, exc.lineno or 1, (exc.message or str(exc)).rstrip("."))
     except RecursionError:  # nested too deeply to analyse: report nothing about it
@@ -268,10 +280,13 @@ def _read_template_file(ctx: Context, written: str) -> str | None:
         if ctx.file_path is None:
             return None
         path = ctx.file_path.parent / path
+    from marianne_lint import filesystem
+
+    limit = int(ctx.option("max-file-size", 20 * 1024 * 1024))
+    if not filesystem.is_file(path) or (filesystem.size(path) or 0) > limit:
+        return None
     try:
-        if not path.is_file() or path.stat().st_size > int(ctx.option("max-file-size", 20 * 1024 * 1024)):
-            return None
-        return path.read_text(encoding="utf-8")
+        return filesystem.read_bytes(path).decode("utf-8")
     except (OSError, ValueError):
         return None
 
@@ -540,6 +555,8 @@ _SINGLE_BRACE = re.compile(r"(?<!\{)\{(" + "|".join(FORMAT_BUILTINS) + r")\}(?!\
 
 def _text_pieces(source: PromptSource) -> Iterator[tuple[int, str]]:
     """(first line, text) of each stretch of plain template text (outside Jinja tags)."""
+    if _SINGLE_BRACE.search(source.text) is None:
+        return  # nothing to find: spare the lexer
     if source.parsed.tree is None:
         yield 1, source.text
         return

@@ -46,8 +46,12 @@ def applicability(ctx: Context) -> list[list[int]]:
         return cached
     facts = sheet_facts(ctx)
     contexts = list(facts.contexts())
-    rules = ctx.score.validations
-    out = [[sheet for sheet, context in contexts if applies(rule.condition, context)] for rule in rules]
+    by_condition: dict[str | None, list[int]] = {}  # scores repeat conditions: evaluate each once
+    out = []
+    for rule in ctx.score.validations:
+        if rule.condition not in by_condition:
+            by_condition[rule.condition] = [sheet for sheet, context in contexts if applies(rule.condition, context)]
+        out.append(by_condition[rule.condition])
     ctx.cache["applicability"] = out
     return out
 
