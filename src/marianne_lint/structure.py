@@ -318,6 +318,9 @@ class _ErrorMapper:
         else:
             primary, _ = self.key_span(loc)
             related = []
+        if any(isinstance(step, int) and not isinstance(step, bool) for step in loc):
+            # A model inside a list cannot know its index: say which item it is.
+            message = f"{self.dotted(loc)}: {message}"
         return Finding(rule, primary, message, related=related)
 
 

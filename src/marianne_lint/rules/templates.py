@@ -212,16 +212,21 @@ def parse_template(ctx: Context, text: str) -> Parsed:
         # Walking the tree is much cheaper than jinja2.meta, which runs the whole code generator.
         loaded: set[str] = set()
         blocks: set[str] = set()
+        in_macro = False
         parsed = Parsed(tree)
         for node, _ in _walk(tree):
             if isinstance(node, nodes.Name) and node.ctx == "load":
                 loaded.add(node.name)
+            elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
+                in_macro = True
             elif isinstance(node, nodes.Block):
                 if node.name in blocks:  # Jinja refuses this when it compiles the template
                     parsed = Parsed(None, node.lineno or 1, f"block '{node.name}' defined twice")
                     break
                 blocks.add(node.name)
         else:
+            if in_macro:  # Jinja defines these inside macros and call blocks
+                loaded -= {"caller", "varargs", "kwargs"}
             parsed = Parsed(tree, undeclared=frozenset(loaded))
     except TemplateSyntaxError as exc:
         parsed = Parsed(None, exc.lineno or 1, (exc.message or str(exc)).rstrip("."))
