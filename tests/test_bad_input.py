@@ -313,10 +313,10 @@ def test_folder_without_read_permission(workdir: Path, capsys: pytest.CaptureFix
     finally:
         locked.chmod(0o755)
     assert code == 1
-    found = findings_for(report, "./locked")
+    found = findings_for(report, "locked")
     assert [d["rule"] for d in found] == ["unreadable-file"]
     assert "Permission denied" in str(found[0]["message"])
-    assert findings_for(report, "./good.yaml") == []
+    assert findings_for(report, "good.yaml") == []
 
 
 def test_folder_the_walk_cannot_list(
@@ -344,10 +344,10 @@ def test_folder_the_walk_cannot_list(
     code, report, _ = run_json(capsys, ".")
     assert code == 1
     assert report["summary"]["files"] == 2  # type: ignore[index]
-    found = findings_for(report, "./locked")
+    found = findings_for(report, "locked")
     assert [d["rule"] for d in found] == ["unreadable-file"]
     assert found[0]["message"] == "cannot read the folder: Permission denied"
-    assert findings_for(report, "./good.yaml") == []
+    assert findings_for(report, "good.yaml") == []
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a non-root POSIX user")
@@ -363,6 +363,6 @@ def test_bad_files_in_a_folder_walk(workdir: Path, capsys: pytest.CaptureFixture
     (workdir / "b-syntax.yaml").write_text("name: x\nsheet: {size: 1\nprompt: y\n", encoding="utf-8")
     code, report, _ = run_json(capsys, ".")
     assert code == 1
-    assert [d["rule"] for d in findings_for(report, "./a-binary.yaml")] == ["unreadable-file"]
-    assert [d["rule"] for d in findings_for(report, "./b-syntax.yaml")] == ["yaml-syntax"]
-    assert findings_for(report, "./good.yaml") == []
+    assert [d["rule"] for d in findings_for(report, "a-binary.yaml")] == ["unreadable-file"]
+    assert [d["rule"] for d in findings_for(report, "b-syntax.yaml")] == ["yaml-syntax"]
+    assert findings_for(report, "good.yaml") == []

@@ -312,7 +312,7 @@ def test_folder_walk(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1
     assert report["summary"]["files"] == 4  # good, faulty, warning, nested/deeper/score.yml
     assert sorted({d["path"] for d in report["diagnostics"]}) == [
-        "./faulty.yaml", "./nested/deeper/score.yml", "./warning.yaml",
+        "faulty.yaml", "nested/deeper/score.yml", "warning.yaml",
     ]
     code, report = run_json(capsys)  # no path: the current folder
     assert report["summary"]["files"] == 4
@@ -371,7 +371,7 @@ def test_every_kind_is_linted_by_a_folder_walk(workdir: Path, capsys: pytest.Cap
     (workdir / "conductor.yaml").write_text(CONDUCTOR.replace("info", "bogus"), encoding="utf-8")
     _, report = run_json(capsys, ".")
     assert report["summary"]["files"] == 6
-    conductor = [d for d in report["diagnostics"] if d["path"] == "./conductor.yaml"]
+    conductor = [d for d in report["diagnostics"] if d["path"] == "conductor.yaml"]
     assert [(d["line"], d["rule"]) for d in conductor] == [(2, "schema-enum")]
 
 

@@ -154,7 +154,7 @@ def test_extend_select(project: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_per_file_ignores(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project / "legacy" / "old.yaml", SCORE)
     write(project / ".marianne-lint.toml", '[per-file-ignores]\n"legacy/*.yaml" = ["idle-timeout-too-short"]\n')
-    assert lint(capsys, ".")[1] == [("./score.yaml", 11, "idle-timeout-too-short", "warning")]
+    assert lint(capsys, ".")[1] == [("score.yaml", 11, "idle-timeout-too-short", "warning")]
 
 
 def test_per_file_ignores_by_file_name(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -179,7 +179,7 @@ def test_exclude(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project / "generated" / "out.yaml", CYCLE)
     write(project / "drafts" / "draft.yaml", CYCLE)
     write(project / ".marianne-lint.toml", 'exclude = ["generated", "drafts/*.yaml"]\n')
-    assert [f[0] for f in lint(capsys, ".")[1]] == ["./score.yaml"]
+    assert [f[0] for f in lint(capsys, ".")[1]] == ["score.yaml"]
     # a file named on the command line is linted even when excluded
     assert "generated/out.yaml" in {f[0] for f in lint(capsys, "generated/out.yaml")[1]}
 
@@ -195,9 +195,9 @@ def test_kinds(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_kinds_let_a_walk_find_a_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project / "parts" / "fragment.yaml", "retries: 3\n")  # not recognisable as any kind
-    assert {f[0] for f in lint(capsys, ".")[1]} == {"./score.yaml"}
+    assert {f[0] for f in lint(capsys, ".")[1]} == {"score.yaml"}
     write(project / ".marianne-lint.toml", '[kinds]\n"parts/*.yaml" = "score"\n')
-    assert "./parts/fragment.yaml" in {f[0] for f in lint(capsys, ".")[1]}
+    assert "parts/fragment.yaml" in {f[0] for f in lint(capsys, ".")[1]}
 
 
 def test_rule_option(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -69,6 +69,9 @@ def _lint_parser() -> argparse.ArgumentParser:
         "where to keep the result cache (default: .marianne-lint-cache next to the configuration file, "
         "else in the current folder)"
     ))
+    parser.add_argument("--force-exclude", action="store_true", help=(
+        "apply the configuration's exclude patterns to files named on the command line too (for pre-commit)"
+    ))
     parser.add_argument("--skip-non-marianne", action="store_true", help=(
         "skip named files that are not Marianne configs, as a folder walk does (for pre-commit hooks)"
     ))
@@ -130,8 +133,12 @@ def effective_config(args: argparse.Namespace) -> Config:
     return config
 
 
-def discover(paths: Sequence[str], config: Config) -> Iterator[tuple[str, bool]]:
-    """(path, found by a folder walk) for every input, deterministic and without repeats."""
+def discover(paths: Sequence[str], config: Config, force_exclude: bool = False) -> Iterator[tuple[str, bool]]:
+    """(path, found by a folder walk) for every input, deterministic and without repeats.
+
+    Paths are normalised (``./a.yaml`` is ``a.yaml``). ``exclude`` applies to the folder walk,
+    and with ``force_exclude`` to files named on the command line too.
+    """
     seen: set[str] = set()
     for raw in paths:
         if raw == "-":
@@ -143,12 +150,12 @@ def discover(paths: Sequence[str], config: Config) -> Iterator[tuple[str, bool]]
                 key = os.path.normpath(found)
                 if key not in seen:
                     seen.add(key)
-                    yield found, True
+                    yield key, True
         else:
             key = os.path.normpath(raw)
-            if key not in seen:
+            if key not in seen and not (force_exclude and config.excluded(key)):
                 seen.add(key)
-                yield raw, False
+                yield key, False
 
 
 def _walk(folder: Path, config: Config) -> list[str]:
@@ -167,6 +174,16 @@ def _walk(folder: Path, config: Config) -> list[str]:
                 if not config.excluded(full):
                     out.append(full)
     return sorted(out)
+
+
+def _write_stdout(text: str) -> None:
+    """Write the report; where stdout cannot encode it (a non-UTF-8 locale), write UTF-8 bytes."""
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
 
 
 def _default_jobs() -> int:
@@ -261,7 +278,7 @@ def _lint(args: argparse.Namespace) -> int:
 
     outcomes: list[_Outcome | None] = []
     tasks: list[_Task] = []
-    for path, walked in discover(args.paths or ["."], config):
+    for path, walked in discover(args.paths or ["."], config, args.force_exclude):
         walked = walked or args.skip_non_marianne
         if path == "-":
             source = read_stdin(args.stdin_filename or "-", max_bytes)
@@ -319,8 +336,7 @@ def _lint(args: argparse.Namespace) -> int:
             print(f"marianne-lint: cannot write {args.output_file}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_TOOL
     else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _write_stdout(text)
     if failed:
         print("marianne-lint: some files could not be linted because of an internal error; please report it",
               file=sys.stderr)

@@ -12,6 +12,7 @@ and depth.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,12 +66,37 @@ class LoadStop(Exception):
         self.finding = finding
 
 
-def _span(start: Any, end: Any) -> Span:
-    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+class _EditorLines:
+    """Line and column of a character index, counting line breaks as editors do (LF, CRLF, CR).
+
+    libyaml (as YAML 1.1) also breaks lines at NEL, LINE SEPARATOR and
+    PARAGRAPH SEPARATOR; editors, SARIF viewers and our own source excerpts
+    and suppression comments do not. For a text that holds one of those, the
+    parser's marks are placed by their character index instead.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0, *(match.end() for match in re.finditer(r"\r\n|\r|\n", text))]
+
+    def place(self, mark: Any) -> tuple[int, int]:
+        index = int(mark.index)
+        line = bisect_right(self.starts, index) - 1
+        return line + 1, index - self.starts[line] + 1
 
 
-def _point(mark: Any) -> Span:
-    return Span(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2)
+def _place(mark: Any, lines: _EditorLines | None) -> tuple[int, int]:
+    if lines is None:
+        return mark.line + 1, mark.column + 1
+    return lines.place(mark)
+
+
+def _span(start: Any, end: Any, lines: _EditorLines | None = None) -> Span:
+    return Span(*_place(start, lines), *_place(end, lines))
+
+
+def _point(mark: Any, lines: _EditorLines | None = None) -> Span:
+    line, column = _place(mark, lines)
+    return Span(line, column, line, column + 1)
 
 
 def _events(text: str, pure: bool = False) -> Iterator[Any]:
@@ -133,6 +159,13 @@ class _Composer:
         self.alias_nodes = 0
         self.stack: list[_Frame] = []
         self.result: tuple[Any, PNode] | None = None
+        self.lines = _EditorLines(text) if _YAML11_BREAKS.search(text) else None
+
+    def _span(self, start: Any, end: Any) -> Span:
+        return _span(start, end, self.lines)
+
+    def _point(self, mark: Any) -> Span:
+        return _point(mark, self.lines)
 
     # -- entry ------------------------------------------------------------------------------------
     def run(self) -> Loaded:
@@ -149,7 +182,7 @@ class _Composer:
                         raise LoadStop(
                             Finding(
                                 "yaml-syntax",
-                                _point(event.start_mark),
+                                self._point(event.start_mark),
                                 "a second YAML document starts here; Marianne reads exactly one document per file",
                             )
                         )
@@ -188,13 +221,13 @@ class _Composer:
         problem = (exc.problem or "invalid YAML").strip()
         context = (exc.context or "").strip()
         mark = exc.problem_mark or exc.context_mark
-        span = _point(mark) if mark is not None else Span(1, 1, 1, 2)
+        span = self._point(mark) if mark is not None else Span(1, 1, 1, 2)
         message = f"YAML syntax error: {problem}"
         if context:
             message += f" ({context})"
         finding = Finding("yaml-syntax", span, message)
         if exc.context_mark is not None and exc.problem_mark is not None:
-            ctx = _point(exc.context_mark)
+            ctx = self._point(exc.context_mark)
             if ctx != span:
                 finding.related.append((ctx, context or "the construct started here"))
         if "\t" in self._line_text(span.line):
@@ -241,7 +274,7 @@ class _Composer:
                 raise LoadStop(
                     Finding(
                         "yaml-syntax",
-                        _span(event.start_mark, event.end_mark),
+                        self._span(event.start_mark, event.end_mark),
                         f"the tag {tag} is not one a safe YAML loader constructs",
                     )
                 )
@@ -249,21 +282,21 @@ class _Composer:
                 raise LoadStop(
                     Finding(
                         "resource-limit",
-                        _point(event.start_mark),
+                        self._point(event.start_mark),
                         f"collections nest more than {self.limits.max_depth} levels deep here; "
                         "the file is not linted further (option max-depth)",
                     )
                 )
-            node = PNode(_span(event.start_mark, event.end_mark), kind)
+            node = PNode(self._span(event.start_mark, event.end_mark), kind)
             if event.anchor:
                 self._new_anchor(event.anchor, node.span)
                 self.building.add(event.anchor)
             self.stack.append(_Frame(kind, node, self._child_path(), event.anchor, tag))
         elif name in ("MappingEndEvent", "SequenceEndEvent"):
             frame = self.stack.pop()
-            end = event.end_mark
+            end = self._point(event.end_mark)
             span = frame.node.span
-            frame.node.span = Span(span.line, span.column, end.line + 1, end.column + 1)
+            frame.node.span = Span(span.line, span.column, end.line, end.column)
             value = self._finish_mapping(frame) if frame.kind == MAP else self._finish_sequence(frame)
             if frame.anchor:
                 self.building.discard(frame.anchor)
@@ -271,7 +304,7 @@ class _Composer:
             self._emit(value, frame.node, frame.size, is_collection=True)
 
     def _scalar(self, event: Any) -> None:
-        node = PNode(_span(event.start_mark, event.end_mark), SCALAR)
+        node = PNode(self._span(event.start_mark, event.end_mark), SCALAR)
         text: str = event.value
         node.text = text
         style = event.style or None
@@ -326,12 +359,12 @@ class _Composer:
 
     def _alias(self, event: Any) -> None:
         anchor = event.anchor
-        _check_anchor_name(anchor, _span(event.start_mark, event.end_mark), "*")
+        _check_anchor_name(anchor, self._span(event.start_mark, event.end_mark), "*")
         if anchor in self.building:
             raise LoadStop(
                 Finding(
                     "resource-limit",
-                    _span(event.start_mark, event.end_mark),
+                    self._span(event.start_mark, event.end_mark),
                     f"the alias *{anchor} refers to a collection that contains it; "
                     "a recursive structure cannot be a Marianne config",
                 )
@@ -340,7 +373,7 @@ class _Composer:
             raise LoadStop(
                 Finding(
                     "yaml-syntax",
-                    _span(event.start_mark, event.end_mark),
+                    self._span(event.start_mark, event.end_mark),
                     f"the alias *{anchor} is used before any anchor &{anchor} is defined",
                 )
             )
@@ -350,7 +383,7 @@ class _Composer:
             raise LoadStop(
                 Finding(
                     "resource-limit",
-                    _span(event.start_mark, event.end_mark),
+                    self._span(event.start_mark, event.end_mark),
                     f"aliases expand the document by more than {self.limits.max_alias_nodes} nodes "
                     "(an alias bomb?); the file is not linted further (option max-alias-nodes)",
                 )

@@ -239,10 +239,14 @@ class DependencyCycle(Rule):
         for node in sorted(blocked):
             dep = blocked[node]
             why = "is part of a dependency cycle" if dep in cyclic else "can never start either"
+            where = ctx.value_span("sheet", "dependencies", dep, 0) if dep in cyclic else ctx.value_span(
+                "sheet", "dependencies", dep, edges.get((dep, blocked[dep]), 0)
+            )
             yield Finding(
                 self.name,
                 ctx.value_span("sheet", "dependencies", node, edges.get((node, dep), 0)),
                 f"{unit} {node} can never start: it waits for {unit} {dep}, which {why}",
+                related=[(where, f"{unit} {dep} waits here")],
             )
 
 
