@@ -39,3 +39,17 @@ def codes(diagnostics: list[Diagnostic]) -> list[str]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: a long test (for example one that writes a 50 MB file)")
+    config.addinivalue_line("markers", "long: a long fuzz run; skipped unless --run-long or MARIANNE_LINT_LONG=1")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-long", action="store_true", help="run the tests marked long (or set MARIANNE_LINT_LONG=1)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-long") or os.environ.get("MARIANNE_LINT_LONG") == "1":
+        return
+    skip = pytest.mark.skip(reason="a long run: use --run-long or MARIANNE_LINT_LONG=1")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)

@@ -263,7 +263,7 @@ def test_sparse_file_over_the_default_limit(workdir: Path, capsys: pytest.Captur
     with open(workdir / "bad.yaml", "wb") as handle:
         handle.truncate(30 * 1024 * 1024)  # sparse: costs no disk
     finding = check_bad(capsys, "bad.yaml", "resource-limit", line=1)
-    assert "20 MiB" in str(finding["message"])
+    assert "5 MiB" in str(finding["message"])
 
 
 def test_standard_input_over_the_limit(workdir: Path) -> None:

@@ -177,13 +177,14 @@ def _walk(folder: Path, config: Config) -> list[str]:
 
 
 def _write_stdout(text: str) -> None:
-    """Write the report; where stdout cannot encode it (a non-UTF-8 locale), write UTF-8 bytes."""
-    try:
-        sys.stdout.write(text)
-    except UnicodeEncodeError:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(text.encode("utf-8"))
+    """Write the report as UTF-8 whatever the locale, so stdout and --output-file agree."""
     sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+    else:
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
 
 
 def _default_jobs() -> int:

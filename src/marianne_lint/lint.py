@@ -69,7 +69,7 @@ def lint_source(
             kind = kind_detection.detect_text(source.text)
             if kind is None and walked:
                 return None
-        return _finish(source, kind or "score", findings, settings, loaded.text_spans, _LOAD_RULES)
+        return _finish(source, kind or "score", findings, settings, loaded.text_spans, _READ_RULES)
     if kind is None:
         kind = kind_detection.detect(loaded.data)
         if kind is None:
@@ -101,6 +101,10 @@ def lint_source(
 
 #: Rules reported while reading and building: they run on every readable file.
 _LOAD_RULES = frozenset(rule.name for rule in registry.RULES if rule.reported_by is not None)
+#: The rules that ran when the file could not even be loaded (no structure step).
+_READ_RULES = frozenset(
+    rule.name for rule in registry.RULES if rule.reported_by in ("the loader", "the reader", "the suppression step")
+)
 
 
 def _finish(

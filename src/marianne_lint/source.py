@@ -10,7 +10,7 @@ from typing import BinaryIO
 from marianne_lint.diagnostics import Finding
 from marianne_lint.positions import Span
 
-DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(slots=True)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from marianne_lint.config import Config, ConfigError, did_you_mean
+from marianne_lint.source import DEFAULT_MAX_FILE_BYTES
 from marianne_lint.rules import graph, instruments, limits, paths, reading, schema, templates, validations
 from marianne_lint.rules.base import Context, Rule
 
@@ -106,7 +107,7 @@ _CODE_PREFIX = re.compile(r"^ML\d{0,3}$")
 
 #: Options read outside any rule (by the reader), with their defaults.
 READER_OPTIONS: dict[str, Any] = {
-    "max-file-size": 20 * 1024 * 1024,
+    "max-file-size": DEFAULT_MAX_FILE_BYTES,
     "max-depth": 200,
     "max-alias-nodes": 100_000,
 }

@@ -287,7 +287,7 @@ def _read_template_file(ctx: Context, written: str) -> str | None:
         path = ctx.file_path.parent / path
     from marianne_lint import filesystem
 
-    limit = int(ctx.option("max-file-size", 20 * 1024 * 1024))
+    limit = int(ctx.option("max-file-size", 5 * 1024 * 1024))
     if not filesystem.is_file(path) or (filesystem.size(path) or 0) > limit:
         return None
     try:
