@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from marianne_lint.config import Config, ConfigError, did_you_mean
-from marianne_lint.source import DEFAULT_MAX_FILE_BYTES
 from marianne_lint.rules import graph, instruments, limits, paths, reading, schema, templates, validations
 from marianne_lint.rules.base import Context, Rule
+from marianne_lint.source import DEFAULT_MAX_FILE_BYTES
 
 RULES: list[Rule] = [
     reading.YamlSyntax(),

@@ -239,8 +239,9 @@ class ResourceLimit(Rule):
     """The file exceeds a resource bound and is not linted further.
 
     The bounds protect a commit hook or CI job from hostile or broken input:
-    file size (``max-file-size``, bytes, default 5 MiB: a parsed file takes about 55 times its size in memory), nesting depth
-    (``max-depth``, default 200) and the nodes that aliases may add
+    file size (``max-file-size``, bytes, default 5 MiB: a parsed file takes
+    about 55 times its size in memory), nesting depth (``max-depth``, default
+    200) and the nodes that aliases may add
     (``max-alias-nodes``, default 100000; a "billion laughs" file hits it).
     A recursive alias is reported here too.
 
