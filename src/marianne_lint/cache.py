@@ -11,7 +11,6 @@ the folder safely: the worst case is that both compute the same entry.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -31,6 +30,8 @@ FORMAT = "1"
 @cache
 def code_fingerprint() -> str:
     """The linter's version and the size and time of each of its source files."""
+    import hashlib  # imported here: a run without the cache does not need it
+
     package = Path(__file__).resolve().parent
     digest = hashlib.sha256(f"{__version__}\0{FORMAT}".encode())
     for source in sorted(package.rglob("*.py")):
@@ -41,11 +42,15 @@ def code_fingerprint() -> str:
 
 def settings_fingerprint(parts: dict[str, Any]) -> str:
     """A digest of everything besides the file that decides the result."""
+    import hashlib
+
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(f"{code_fingerprint()}\0{text}".encode()).hexdigest()
 
 
 def entry_key(settings: str, display: str, real: str, walked: bool, content: str) -> str:
+    import hashlib
+
     digest = hashlib.sha256(f"{settings}\0{display}\0{real}\0{int(walked)}\0".encode())
     digest.update(content.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import import_module
@@ -45,6 +44,8 @@ def fingerprints(report: Report) -> Iterator[tuple[Diagnostic, str]]:
     It hashes the path, the rule, the message and the text of the line (not
     its number); repeats of the same finding are told apart by their order.
     """
+    import hashlib  # only the formats with fingerprints need it
+
     seen: dict[str, int] = {}
     for d in report.diagnostics:
         line = report.lines.get((d.path, d.line), "").strip()

@@ -46,16 +46,46 @@ HOME_OPTION = "read-home-instruments"
 # Discovering instrument profiles on disk
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LocalProfile:
-    """What one profile file in a ``.marianne/instruments`` folder declares."""
+    """What one profile file in a ``.marianne/instruments`` folder declares.
+
+    The file is validated as an instrument profile only when a score names it
+    (validation needs the profile models, which most runs never import).
+    """
 
     name: str
     path: FsPath
-    valid: bool
-    """False when Marianne would skip the file (it does not validate as a profile)."""
-    kind: str | None
-    mcp_config_flag: str | None
+    data: dict[str, Any]
+    checked: list[tuple[bool, str | None, str | None]] = field(default_factory=list)
+
+    def _check(self) -> tuple[bool, str | None, str | None]:
+        if not self.checked:
+            from pydantic import ValidationError
+
+            from marianne_lint.models.profile import InstrumentProfile
+
+            try:
+                profile = InstrumentProfile.model_validate(self.data)
+            except ValidationError:
+                self.checked.append((False, None, None))
+            else:
+                flag = profile.cli.command.mcp_config_flag if profile.cli is not None else None
+                self.checked.append((True, profile.kind, flag))
+        return self.checked[0]
+
+    @property
+    def valid(self) -> bool:
+        """False when Marianne would skip the file (it does not validate as a profile)."""
+        return self._check()[0]
+
+    @property
+    def kind(self) -> str | None:
+        return self._check()[1]
+
+    @property
+    def mcp_config_flag(self) -> str | None:
+        return self._check()[2]
 
 
 _FOLDER_PROFILES: dict[str, tuple[tuple[LocalProfile, ...], dict[str, filesystem.Signature]]] = {}
@@ -87,16 +117,7 @@ def _read_profile(path: FsPath) -> LocalProfile | None:
     name = data.get("name")
     if not isinstance(name, str) or not name:
         return None
-    from pydantic import ValidationError
-
-    from marianne_lint.models.profile import InstrumentProfile
-
-    try:
-        profile = InstrumentProfile.model_validate(data)
-    except ValidationError:
-        return LocalProfile(name, path, False, None, None)
-    flag = profile.cli.command.mcp_config_flag if profile.cli is not None else None
-    return LocalProfile(name, path, True, profile.kind, flag)
+    return LocalProfile(name, path, data)
 
 
 def profiles_in(folder: FsPath) -> tuple[LocalProfile, ...]:
@@ -194,8 +215,15 @@ def known_instruments(ctx: Context) -> KnownInstruments:
             folders.append(home)
     start = ctx.file_path.absolute().parent if ctx.file_path is not None else FsPath.cwd()
     folders.extend(repository_instrument_dirs(start))
+    model: Any = ctx.model
+    named = _named_instruments(model)
+    every = any(technique.kind == "mcp" for technique in model.techniques.values())
     for folder in folders:  # later folders (nearer the score) win, as later files win in Marianne
         for profile in profiles_in(folder):
+            if not every and profile.name not in named:
+                # The score does not name it: it only shows up in suggestions; no need to validate it.
+                known.profiles.setdefault(profile.name, str(profile.path))
+                continue
             if not profile.valid:
                 if profile.name not in known.profiles:
                     known.broken[profile.name] = profile.path
@@ -206,10 +234,27 @@ def known_instruments(ctx: Context) -> KnownInstruments:
                 known.mcp_flags[profile.name] = profile.mcp_config_flag
             else:
                 known.mcp_flags.pop(profile.name, None)
-    model: Any = ctx.model
     known.aliases = {alias: definition.profile for alias, definition in model.instruments.items()}
     ctx.cache["known_instruments"] = known
     return known
+
+
+def _named_instruments(model: Any) -> set[str]:
+    """Every instrument or profile name a score writes anywhere."""
+    names: set[str] = {model.backend.type, *model.instrument_fallbacks}
+    if model.instrument:
+        names.add(model.instrument)
+    names.update(definition.profile for definition in model.instruments.values())
+    for movement in model.movements.values():
+        if movement.instrument:
+            names.add(movement.instrument)
+        names.update(movement.instrument_fallbacks)
+    sheet = model.sheet
+    names.update(sheet.per_sheet_instruments.values())
+    names.update(sheet.instrument_map)
+    for chain in sheet.per_sheet_fallbacks.values():
+        names.update(chain)
+    return names
 
 
 def _close(name: str, choices: list[str]) -> str | None:

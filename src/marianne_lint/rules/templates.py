@@ -196,6 +196,12 @@ class Parsed:
     error: str = ""
     undeclared: frozenset[str] = frozenset()
     """Every name the template reads (before removing the names it binds itself)."""
+    assigned: frozenset[str] = frozenset()
+    """Names the template binds itself (set, for, macro, with, import, call parameters)."""
+    reads: tuple[tuple[str, int, str], ...] = ()
+    """Each read of a name: (name, line, how: "plain", "tested" or "default")."""
+    calls: tuple[tuple[str, str, int], ...] = ()
+    """Each filter or test used: ("filter" or "test", name, line)."""
 
 
 def parse_template(ctx: Context, text: str) -> Parsed:
@@ -207,27 +213,9 @@ def parse_template(ctx: Context, text: str) -> Parsed:
     from jinja2 import TemplateSyntaxError, nodes
 
     try:
-        tree = _environment().parse(text)
-        # The names the template reads; names it binds itself are removed later (assigned_names).
-        # Walking the tree is much cheaper than jinja2.meta, which runs the whole code generator.
-        loaded: set[str] = set()
-        blocks: set[str] = set()
-        in_macro = False
-        parsed = Parsed(tree)
-        for node, _ in _walk(tree):
-            if isinstance(node, nodes.Name) and node.ctx == "load":
-                loaded.add(node.name)
-            elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
-                in_macro = True
-            elif isinstance(node, nodes.Block):
-                if node.name in blocks:  # Jinja refuses this when it compiles the template
-                    parsed = Parsed(None, node.lineno or 1, f"block '{node.name}' defined twice")
-                    break
-                blocks.add(node.name)
-        else:
-            if in_macro:  # Jinja defines these inside macros and call blocks
-                loaded -= {"caller", "varargs", "kwargs"}
-            parsed = Parsed(tree, undeclared=frozenset(loaded))
+        # One walk of the tree gathers what every rule needs (much cheaper than jinja2.meta,
+        # which runs the whole code generator).
+        parsed = _facts(_environment().parse(text), nodes)
     except TemplateSyntaxError as exc:
         parsed = Parsed(None, exc.lineno or 1, (exc.message or str(exc)).rstrip("."))
     except RecursionError:  # nested too deeply to analyse: report nothing about it
@@ -352,44 +340,70 @@ def _walk(node: Any, parent: Any = None) -> Iterator[tuple[Any, Any]]:
         stack.extend((child, current) for child in reversed(children))
 
 
-def assigned_names(tree: Any) -> set[str]:
-    """Names the template itself binds anywhere (set, for, macro, with, import, call parameters)."""
-    from jinja2 import nodes
-
-    out: set[str] = set()
-    for node, _ in _walk(tree):
-        if (isinstance(node, nodes.Name) and node.ctx in ("store", "param")) or isinstance(node, nodes.Macro):
-            out.add(node.name)
+def _facts(tree: Any, nodes: Any) -> Parsed:
+    """Everything the rules need from a template tree, in one walk."""
+    loaded: set[str] = set()
+    assigned: set[str] = set()
+    blocks: set[str] = set()
+    reads: list[tuple[str, int, str]] = []
+    calls: list[tuple[str, str, int]] = []
+    in_macro = False
+    for node, parent in _walk(tree):
+        if isinstance(node, nodes.Name):
+            if node.ctx == "load":
+                loaded.add(node.name)
+                how = "plain"
+                if isinstance(parent, nodes.Test) and parent.node is node and parent.name in ("defined", "undefined"):
+                    how = "tested"
+                elif isinstance(parent, nodes.Filter) and parent.node is node and parent.name in ("default", "d"):
+                    how = "default"
+                reads.append((node.name, node.lineno, how))
+            elif node.ctx in ("store", "param"):
+                assigned.add(node.name)
+        elif isinstance(node, nodes.Filter):
+            calls.append(("filter", node.name, node.lineno))
+        elif isinstance(node, nodes.Test):
+            calls.append(("test", node.name, node.lineno))
+        elif isinstance(node, nodes.Macro):
+            assigned.add(node.name)
+            in_macro = True
+        elif isinstance(node, nodes.CallBlock):
+            in_macro = True
         elif isinstance(node, nodes.Import):
-            out.add(node.target)
+            assigned.add(node.target)
         elif isinstance(node, nodes.FromImport):
             for name in node.names:
-                out.add(name[1] if isinstance(name, tuple) else name)
-    return out
+                assigned.add(name[1] if isinstance(name, tuple) else name)
+        elif isinstance(node, nodes.Block):
+            if node.name in blocks:  # Jinja refuses this when it compiles the template
+                return Parsed(None, node.lineno or 1, f"block '{node.name}' defined twice")
+            blocks.add(node.name)
+    if in_macro:  # Jinja defines these inside macros and call blocks
+        loaded -= {"caller", "varargs", "kwargs"}
+    return Parsed(
+        tree, undeclared=frozenset(loaded), assigned=frozenset(assigned), reads=tuple(reads), calls=tuple(calls)
+    )
 
 
 def undefined_names(parsed: Parsed, defined: set[str]) -> dict[str, NameUse]:
     """Names the template reads from its context that are not in ``defined``, in name order."""
-    from jinja2 import nodes
-
-    tree = parsed.tree
-    if tree is None:
+    if parsed.tree is None:
         return {}
-    missing = set(parsed.undeclared) - defined - JINJA_GLOBALS - assigned_names(tree)
+    missing = set(parsed.undeclared) - defined - JINJA_GLOBALS - parsed.assigned
     if not missing:
         return {}
     uses: dict[str, NameUse] = {}
     plain: set[str] = set()
     tested: set[str] = set()
-    for node, parent in _walk(tree):
-        if not (isinstance(node, nodes.Name) and node.ctx == "load" and node.name in missing):
+    for name, line, how in parsed.reads:
+        if name not in missing:
             continue
-        use = uses.setdefault(node.name, NameUse(node.lineno, None))
-        use.first_line = min(use.first_line, node.lineno)
-        if isinstance(parent, nodes.Test) and parent.node is node and parent.name in ("defined", "undefined"):
-            tested.add(node.name)
-        elif not (isinstance(parent, nodes.Filter) and parent.node is node and parent.name in ("default", "d")):
-            plain.add(node.name)
+        use = uses.setdefault(name, NameUse(line, None))
+        use.first_line = min(use.first_line, line)
+        if how == "tested":
+            tested.add(name)
+        elif how == "plain":
+            plain.add(name)
     for name, use in uses.items():
         if name in tested:
             use.guard = "an 'is defined' test"
@@ -398,20 +412,14 @@ def undefined_names(parsed: Parsed, defined: set[str]) -> dict[str, NameUse]:
     return {name: uses[name] for name in sorted(uses)}
 
 
-def unknown_filters(tree: Any) -> list[tuple[str, str, int]]:
+def unknown_filters(parsed: Parsed) -> list[tuple[str, str, int]]:
     """(kind, name, first line) of filters and tests Jinja does not know, in order of first use."""
-    from jinja2 import nodes
-
     filters, tests = _known_filters()
     seen: dict[tuple[str, str], int] = {}
-    for node, _ in _walk(tree):
-        if isinstance(node, nodes.Filter) and node.name not in filters:
-            key = ("filter", node.name)
-        elif isinstance(node, nodes.Test) and node.name not in tests:
-            key = ("test", node.name)
-        else:
+    for kind, name, line in parsed.calls:
+        if name in (filters if kind == "filter" else tests):
             continue
-        seen[key] = min(seen.get(key, node.lineno), node.lineno)
+        seen[(kind, name)] = min(seen.get((kind, name), line), line)
     return [(kind, name, line) for (kind, name), line in sorted(seen.items(), key=lambda kv: (kv[1], kv[0]))]
 
 
@@ -730,7 +738,7 @@ class UnknownTemplateFilter(Rule):
         for source in prompt_sources(ctx):
             if source.parsed.tree is None:
                 continue
-            for kind, name, line in unknown_filters(source.parsed.tree):
+            for kind, name, line in unknown_filters(source.parsed):
                 known = filters if kind == "filter" else tests
                 close = _close(name, known)
                 yield Finding(
@@ -744,7 +752,7 @@ class UnknownTemplateFilter(Rule):
             parsed = parse_template(ctx, item.written)
             if parsed.tree is None:
                 continue
-            for kind, name, _line in unknown_filters(parsed.tree):
+            for kind, name, _line in unknown_filters(parsed):
                 known = filters if kind == "filter" else tests
                 close = _close(name, known)
                 yield Finding(
