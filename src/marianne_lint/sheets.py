@@ -18,6 +18,23 @@ if TYPE_CHECKING:
     from marianne_lint.rules.base import Context
 
 
+#: The built-ins Marianne puts in a validation's context (they win over the score's variables).
+VALIDATION_BUILTINS: tuple[str, ...] = (
+    "sheet_num",
+    "total_sheets",
+    "workspace",
+    "instrument_name",
+    "movement",
+    "voice",
+    "voice_count",
+    "total_movements",
+    "stage",
+    "instance",
+    "fan_count",
+    "total_stages",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class SheetFacts:
     total_sheets: int

@@ -52,6 +52,30 @@ class Context:
         """The model of a score (only for rules whose ``kinds`` is score)."""
         return cast("JobConfig", self.model)
 
+    def raw(self, *path: Any) -> Any:
+        """The value at ``path`` in the data as loaded (before validation), or None when absent.
+
+        A mapping key matches exactly, else by its text (``3`` finds a key written ``"3"``).
+        """
+        value: Any = self.data
+        for step in path:
+            if isinstance(value, list):
+                if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step < len(value):
+                    return None
+                value = value[step]
+            elif isinstance(value, dict):
+                if step in value:
+                    value = value[step]
+                    continue
+                text = str(step)
+                match = [key for key in value if str(key) == text]
+                if not match:
+                    return None
+                value = value[match[0]]
+            else:
+                return None
+        return value
+
     def exists(self, *path: Any) -> bool:
         return self.root.locate(path).exact
 

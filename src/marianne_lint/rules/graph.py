@@ -394,7 +394,7 @@ class SheetKeyOutOfRange(Rule):
             return  # no-sheets covers it
         data = ctx.data if isinstance(ctx.data, dict) else {}
         for path, label in _SHEET_KEYED:
-            for key in _raw_keys(data, path):
+            for key in _raw_keys(ctx, path):
                 number = _as_int(key)
                 if number is not None and not 1 <= number <= total:
                     yield Finding(
@@ -405,7 +405,7 @@ class SheetKeyOutOfRange(Rule):
                     )
         stages = facts.total_stages
         for path, label in _STAGE_KEYED:
-            for key in _raw_keys(data, path):
+            for key in _raw_keys(ctx, path):
                 number = _as_int(key)
                 if number is not None and not 1 <= number <= stages:
                     unit = "stage" if facts.has_fan_out else "sheet"
@@ -452,10 +452,9 @@ def _fan_hint(facts: SheetFacts) -> str:
     return ""
 
 
-def _raw_keys(data: dict[Any, Any], path: tuple[str, ...]) -> list[Any]:
-    value: Any = data
-    for step in path:
-        value = value.get(step) if isinstance(value, dict) else None
+def _raw_keys(ctx: Context, path: tuple[str, ...]) -> list[Any]:
+    """The keys of the mapping at ``path`` as written."""
+    value = ctx.raw(*path)
     return list(value) if isinstance(value, dict) else []
 
 
@@ -502,8 +501,7 @@ class MovementOutOfRange(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         facts = sheet_facts(ctx)
         stages = facts.total_stages
-        data = ctx.data if isinstance(ctx.data, dict) else {}
-        for key in _raw_keys(data, ("movements",)):
+        for key in _raw_keys(ctx, ("movements",)):
             number = _as_int(key)
             if number is not None and number > stages >= 1:
                 yield Finding(

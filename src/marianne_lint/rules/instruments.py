@@ -383,18 +383,6 @@ def _sheets(numbers: list[int]) -> str:
     return f"sheet {numbers[0]}" if len(numbers) == 1 else f"sheets {sheet_list(numbers)}"
 
 
-def _raw(ctx: Context, *path: Any) -> Any:
-    """The value at ``path`` in the data as written (None when absent)."""
-    value: Any = ctx.data
-    for step in path:
-        if isinstance(value, dict):
-            match = [key for key in value if key == step or str(key) == str(step)]
-            if not match:
-                return None
-            value = value[match[0]]
-        else:
-            return None
-    return value
 
 
 def _effective_instrument(ctx: Context) -> tuple[str, Span | None, str]:
@@ -770,7 +758,7 @@ class BackendFieldIgnored(Rule):
     summary = "a backend setting that belongs to another backend type and is ignored"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        raw = _raw(ctx, "backend")
+        raw = ctx.raw("backend")
         if not isinstance(raw, dict):
             return
         backend = ctx.score.backend
@@ -963,7 +951,7 @@ class DeprecatedAutoApply(Rule):
     summary = "deprecated flat learning.auto_apply_* fields; use the learning.auto_apply block"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        raw = _raw(ctx, "learning")
+        raw = ctx.raw("learning")
         if not isinstance(raw, dict):
             return
         learning = ctx.score.learning
@@ -971,7 +959,7 @@ class DeprecatedAutoApply(Rule):
         wrote_threshold = ctx.exists("learning", "auto_apply_trust_threshold")
         if not (wrote_enabled or wrote_threshold):
             return
-        block = isinstance(_raw(ctx, "learning", "auto_apply"), dict)
+        block = isinstance(ctx.raw("learning", "auto_apply"), dict)
         if block:
             assert learning.auto_apply is not None
             for name, inner in (("auto_apply_enabled", "enabled"), ("auto_apply_trust_threshold", "trust_threshold")):
@@ -1102,7 +1090,7 @@ class SettingHasNoEffect(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for path, effect, suggestion in _NO_EFFECT:
-            value = _raw(ctx, *path)
+            value = ctx.raw(*path)
             if not value or not isinstance(value, (dict, list)):
                 continue
             keys, verb = "", "are"

@@ -33,28 +33,13 @@ from marianne_lint import filesystem
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.positions import PNode, Span
 from marianne_lint.rules.base import Context, Rule
+from marianne_lint.sheets import VALIDATION_BUILTINS
 
 _FILE_TYPES = ("file_exists", "file_modified", "content_contains", "content_regex")
 _CONTENT_TYPES = ("content_contains", "content_regex")
 _ENV_VAR = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 _JINJA = ("{{", "{%", "{#")
-#: Names Marianne puts on top of the score's variables in a validation's context.
-_VALIDATION_BUILTINS = frozenset(
-    {
-        "sheet_num",
-        "total_sheets",
-        "workspace",
-        "instrument_name",
-        "movement",
-        "voice",
-        "voice_count",
-        "total_movements",
-        "stage",
-        "instance",
-        "fan_count",
-        "total_stages",
-    }
-)
+_VALIDATION_BUILTINS = frozenset(VALIDATION_BUILTINS)
 
 
 # -- filesystem helpers (metadata only) -------------------------------------------------------
@@ -84,17 +69,6 @@ def against(folder: FsPath, written: str) -> FsPath:
     return _resolve(path if path.is_absolute() else folder / path)
 
 
-def _raw(ctx: Context, *path: Any) -> Any:
-    """The value at ``path`` in the data as loaded, or None."""
-    node: Any = ctx.data
-    for step in path:
-        if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-            node = node[step]
-            continue
-        if not isinstance(node, dict) or step not in node:
-            return None
-        node = node[step]
-    return node
 
 
 def _literal_notes(text: str, *, filled: bool = False) -> str:
@@ -217,7 +191,7 @@ class NullWorkspace(Rule):
     summary = "workspace is null or empty (a folder named 'None', or the score's own folder)"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        raw = _raw(ctx, "workspace")
+        raw = ctx.raw("workspace")
         if not isinstance(ctx.data, dict) or "workspace" not in ctx.data:
             return
         if raw is None:
@@ -359,7 +333,7 @@ class TemplateFileMissing(Rule):
     summary = "prompt.template_file does not exist or is not a file"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        written = _raw(ctx, "prompt", "template_file")
+        written = ctx.raw("prompt", "template_file")
         if not isinstance(written, str) or not written:
             return
         path = _score_relative(ctx, written)
@@ -400,7 +374,7 @@ class SystemPromptFileMissing(Rule):
     summary = "backend.system_prompt_file does not exist"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        written = _raw(ctx, "backend", "system_prompt_file")
+        written = ctx.raw("backend", "system_prompt_file")
         if not isinstance(written, str) or not written:
             return
         path = _score_relative(ctx, written)
@@ -445,7 +419,7 @@ class WorkingDirectoryMissing(Rule):
     summary = "backend.working_directory does not exist or is not a folder"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        written = _raw(ctx, "backend", "working_directory")
+        written = ctx.raw("backend", "working_directory")
         if not isinstance(written, str) or not written:
             return
         path = _score_relative(ctx, written)
@@ -479,7 +453,7 @@ class _Injection:
 
 
 def _injections(ctx: Context) -> Iterator[_Injection]:
-    sheet = _raw(ctx, "sheet")
+    sheet = ctx.raw("sheet")
     if not isinstance(sheet, dict):
         return
     groups: list[tuple[tuple[Any, ...], str, Any, bool]] = [
@@ -623,7 +597,7 @@ def _leading_root(ctx: Context, template: str) -> str | None:
         return "/"  # the workspace is absolute when validations run
     if name in _VALIDATION_BUILTINS:
         return "0"  # a number or a name: relative
-    variables = _raw(ctx, "prompt", "variables")
+    variables = ctx.raw("prompt", "variables")
     if isinstance(variables, dict) and name in variables:
         value = str(variables[name])
         return value or None

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.positions import Span
 from marianne_lint.rules.base import Context, Rule
-from marianne_lint.sheets import sheet_facts, sheet_list
+from marianne_lint.sheets import VALIDATION_BUILTINS, sheet_facts, sheet_list
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -79,21 +79,6 @@ PROMPT_BUILTINS: tuple[str, ...] = (
     "thinking_method",
 )
 
-#: Set B: the built-ins of a validation's context (they win over the score's variables).
-VALIDATION_BUILTINS: tuple[str, ...] = (
-    "sheet_num",
-    "total_sheets",
-    "workspace",
-    "instrument_name",
-    "movement",
-    "voice",
-    "voice_count",
-    "total_movements",
-    "stage",
-    "instance",
-    "fan_count",
-    "total_stages",
-)
 
 #: Names Jinja itself provides in any template.
 JINJA_GLOBALS = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop", "self"})
@@ -172,15 +157,6 @@ def _variables(ctx: Context) -> dict[str, Any]:
     return variables if isinstance(variables, dict) else {}
 
 
-def _raw(ctx: Context, *path: Any) -> Any:
-    """The value at ``path`` in the data as loaded, or None."""
-    node: Any = ctx.data
-    for step in path:
-        in_list = isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
-        if not in_list and not (isinstance(node, dict) and step in node):
-            return None
-        node = node[step]
-    return node
 
 
 # -- parsing (cached per document) -------------------------------------------------------------
@@ -253,7 +229,7 @@ def prompt_sources(ctx: Context) -> list[PromptSource]:
                 ("prompt", "template"), "prompt.template", prompt.template, True, parse_template(ctx, prompt.template)
             )
         )
-    written = _raw(ctx, "prompt", "template_file")
+    written = ctx.raw("prompt", "template_file")
     if isinstance(written, str) and written:
         text = _read_template_file(ctx, written)
         if text is not None:
@@ -1000,7 +976,7 @@ class _Item:
 
 def _injection_items(ctx: Context) -> Iterator[_Item]:
     """Prelude and cadenza paths that contain Jinja markup, as written."""
-    sheet = _raw(ctx, "sheet")
+    sheet = ctx.raw("sheet")
     if not isinstance(sheet, dict):
         return
     groups: list[tuple[tuple[Any, ...], str, Any]] = [(("sheet", "prelude"), "sheet.prelude", sheet.get("prelude"))]
@@ -1112,7 +1088,7 @@ class CaptureFilesExpression(Rule):
     summary = "a capture_files pattern has a placeholder that is not replaced"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        patterns = _raw(ctx, "cross_sheet", "capture_files")
+        patterns = ctx.raw("cross_sheet", "capture_files")
         if not isinstance(patterns, list):
             return
         for index, pattern in enumerate(patterns):
@@ -1166,7 +1142,7 @@ class HookPlaceholder(Rule):
     summary = "an on_success hook uses a placeholder Marianne does not fill"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        hooks = _raw(ctx, "on_success")
+        hooks = ctx.raw("on_success")
         if not isinstance(hooks, list):
             return
         marianne_names = set(PROMPT_BUILTINS) | set(VALIDATION_BUILTINS) | {str(n) for n in _variables(ctx)}

@@ -16,8 +16,7 @@ _CONTENT_TYPES = ("content_contains", "content_regex")
 
 
 def _raw_rule(ctx: Context, index: int) -> dict[Any, Any]:
-    data = ctx.data.get("validations") if isinstance(ctx.data, dict) else None
-    item = data[index] if isinstance(data, list) and index < len(data) else None
+    item = ctx.raw("validations", index)
     return item if isinstance(item, dict) else {}
 
 
