@@ -154,7 +154,7 @@ def test_relative_template_file_without_a_file_on_disk_is_skipped() -> None:
     [
         ("  template: |\n    a\n\n    {{ x }\n", 10, 5),  # literal block: the template's own line
         ("  template: |-\n\n    a\n    {{ x }\n", 10, 5),  # leading empty line counts
-        ("  template:\n    |\n      a\n      {{ x }\n", 10, 5),  # indicator on its own line
+        ("  template:\n    |\n      a\n      {{ x }\n", 10, 7),  # indicator on its own line: the content's own column
         ("  template: >\n    a\n\n    {{ x }\n", 7, 3),  # folded: lines do not map, the key
         ('  template: "a\\n{{ x }"\n', 7, 3),  # quoted: the key
     ],

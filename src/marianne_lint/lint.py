@@ -92,6 +92,7 @@ def lint_source(
             loaded=loaded,
             options={**registry.option_defaults(), **config.options},
             file_path=file_path,
+            text=source.text,
         )
         for rule in registry.checking_rules(kind, set(settings.enabled)):
             ran.add(rule.name)

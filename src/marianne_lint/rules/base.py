@@ -46,6 +46,13 @@ class Context:
     """The file on disk, when there is one (not for standard input)."""
     cache: dict[str, Any] = field(default_factory=dict)
     """Shared results between rules of one document (for example the sheet graph)."""
+    text: str = ""
+    """The file's text, for rules that point inside a value (a line of a template)."""
+
+    def line_text(self, number: int) -> str:
+        """Line ``number`` (1-based) of the file, without its line break ("" when out of range)."""
+        lines: list[str] = self.cache.setdefault("_lines", self.text.split("\n"))
+        return lines[number - 1].rstrip("\r") if 0 < number <= len(lines) else ""
 
     @property
     def score(self) -> JobConfig:

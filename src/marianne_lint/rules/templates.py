@@ -284,9 +284,12 @@ def template_span(
     line = max(1, min(line, last))
     text = lines[line - 1]
     yaml_line = node.span.line + line
-    # The content's indentation is not kept by the loader: assume one level (two spaces) below
-    # the key, or the indicator's own column when the indicator sits on a line of its own.
-    indent = node.span.column if node.span.line > key.line else key.column + 2
+    # A literal block's line in the file is its indentation followed by the template line.
+    written = ctx.line_text(yaml_line)
+    if text and written.endswith(text):
+        indent = len(written) - len(text) + 1
+    else:
+        indent = len(written) - len(written.lstrip()) + 1 if written.strip() else key.column + 2
     if column is None and needle is not None:
         match = re.search(rf"(?<![\w.]){re.escape(needle)}(?!\w)", text)
         if match:
@@ -543,22 +546,27 @@ _SINGLE_BRACE = re.compile(r"(?<!\{)\{(" + "|".join(FORMAT_BUILTINS) + r")\}(?!\
 
 
 def _text_pieces(source: PromptSource) -> Iterator[tuple[int, str]]:
-    """(first line, text) of each stretch of plain template text (outside Jinja tags)."""
+    """(offset in the template, text) of each stretch of plain template text (outside Jinja tags)."""
     if _SINGLE_BRACE.search(source.text) is None:
         return  # nothing to find: spare the lexer
     if source.parsed.tree is None:
-        yield 1, source.text
+        yield 0, source.text
         return
     from jinja2 import TemplateSyntaxError
 
     try:
         tokens = list(_environment().lex(source.text))
     except TemplateSyntaxError:
-        yield 1, source.text
+        yield 0, source.text
         return
-    for line, kind, value in tokens:
+    cursor = 0
+    for _line, kind, value in tokens:
         if kind == "data":
-            yield line, value
+            offset = source.text.find(value, cursor)
+            if offset < 0:
+                continue
+            cursor = offset + len(value)
+            yield offset, value
 
 
 class FormatBracesInTemplate(Rule):
@@ -590,11 +598,11 @@ class FormatBracesInTemplate(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for source in prompt_sources(ctx):
-            for first, text in _text_pieces(source):
+            for offset, text in _text_pieces(source):
                 for match in _SINGLE_BRACE.finditer(text):
-                    before = text[: match.start()]
-                    line = first + before.count("\n")
-                    column = match.start() - (before.rfind("\n") + 1)
+                    before = source.text[: offset + match.start()]
+                    line = before.count("\n") + 1
+                    column = len(before) - (before.rfind("\n") + 1)
                     name = match.group(1)
                     yield Finding(
                         self.name,
