@@ -15,6 +15,23 @@ from marianne_lint.source import decode
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
+#: A small score that gives no finding at all (tests mix it with broken files).
+GOOD = """\
+name: good
+workspace: ./workspace
+sheet:
+  size: 1
+  total_items: 2
+prompt:
+  template: "Write part {{ sheet_num }} to {{ workspace }}/part-{{ sheet_num }}.md"
+validations:
+  - type: file_exists
+    path: "{workspace}/part-{sheet_num}.md"
+  - type: content_contains
+    path: "{workspace}/part-{sheet_num}.md"
+    pattern: "Done"
+"""
+
 
 def shared_dir() -> Path:
     """../shared beside the checkout: required in CI, optional elsewhere."""

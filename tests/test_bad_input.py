@@ -13,23 +13,8 @@ from typing import Any
 
 import pytest
 
+from conftest import GOOD
 from marianne_lint import cli
-
-GOOD = """\
-name: good
-workspace: ./workspace
-sheet:
-  size: 1
-  total_items: 2
-prompt:
-  template: "Write part {{ sheet_num }} to {{ workspace }}/part-{{ sheet_num }}.md"
-validations:
-  - type: file_exists
-    path: "{workspace}/part-{sheet_num}.md"
-  - type: content_contains
-    path: "{workspace}/part-{sheet_num}.md"
-    pattern: "Done"
-"""
 
 
 def alias_bomb(levels: int = 10) -> str:

@@ -12,26 +12,11 @@ from typing import Any
 
 import pytest
 
+from conftest import GOOD
 from marianne_lint import __version__, cli
 from marianne_lint.config import Config
 from marianne_lint.lint import Settings, lint_source
 from marianne_lint.source import read_path
-
-GOOD = """\
-name: good
-workspace: ./workspace
-sheet:
-  size: 1
-  total_items: 2
-prompt:
-  template: "Write part {{ sheet_num }} to {{ workspace }}/part-{{ sheet_num }}.md"
-validations:
-  - type: file_exists
-    path: "{workspace}/part-{sheet_num}.md"
-  - type: content_contains
-    path: "{workspace}/part-{sheet_num}.md"
-    pattern: "Done"
-"""
 
 #: An error (a cycle, line 7 with a related line 8) and a warning (line 13).
 FAULTY = GOOD.replace(

@@ -119,6 +119,55 @@ def sheet_facts(ctx: Context) -> SheetFacts:
     return facts
 
 
+@dataclass(frozen=True, slots=True)
+class Injection:
+    """One ``file`` or ``directory`` of a prelude or cadenza item, as written."""
+
+    path: tuple[Any, ...]
+    """Data path of the value, e.g. ("sheet", "cadenzas", 3, 0, "file")."""
+    label: str
+    """``sheet.prelude[0].file`` style name for messages."""
+    source: str
+    """'prelude' or 'cadenza of sheet N'."""
+    key: str
+    """'file' or 'directory'."""
+    written: str
+    category: str
+    """The item's ``as`` (context, skill or tool)."""
+    first_sheet: bool
+    """Whether the first sheet uses it (so no earlier sheet can have created it)."""
+
+
+def injections(ctx: Context) -> Iterator[Injection]:
+    """Every non-empty prelude and cadenza path of a score, in file order."""
+    sheet = ctx.raw("sheet")
+    if not isinstance(sheet, dict):
+        return
+    groups: list[tuple[tuple[Any, ...], str, str, Any, bool]] = [
+        (("sheet", "prelude"), "sheet.prelude", "prelude", sheet.get("prelude"), True)
+    ]
+    cadenzas = sheet.get("cadenzas")
+    if isinstance(cadenzas, dict):
+        for number, items in cadenzas.items():
+            groups.append(
+                (("sheet", "cadenzas", number), f"sheet.cadenzas.{number}", f"cadenza of sheet {number}", items,
+                 str(number) == "1")
+            )
+    for prefix, label, source, items, first in groups:
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            category = str(item.get("as", item.get("as_")))
+            for key in ("file", "directory"):
+                value = item.get(key)
+                if isinstance(value, str) and value:
+                    yield Injection(
+                        (*prefix, index, key), f"{label}[{index}].{key}", source, key, value, category, first
+                    )
+
+
 def sheet_list(numbers: list[int], limit: int = 12) -> str:
     """``1-3, 5, 7`` style rendering of sheet numbers."""
     numbers = sorted(set(numbers))

@@ -27,16 +27,14 @@ import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path as FsPath
-from typing import Any
 
 from marianne_lint import filesystem
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.positions import PNode, Span
 from marianne_lint.rules.base import Context, Rule
-from marianne_lint.sheets import VALIDATION_BUILTINS
+from marianne_lint.rules.validations import _CONTENT_TYPES, _FILE_TYPES
+from marianne_lint.sheets import VALIDATION_BUILTINS, injections
 
-_FILE_TYPES = ("file_exists", "file_modified", "content_contains", "content_regex")
-_CONTENT_TYPES = ("content_contains", "content_regex")
 _ENV_VAR = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 _JINJA = ("{{", "{%", "{#")
 _VALIDATION_BUILTINS = frozenset(VALIDATION_BUILTINS)
@@ -438,44 +436,6 @@ class WorkingDirectoryMissing(Rule):
 # -- prelude and cadenzas ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Injection:
-    path: tuple[Any, ...]
-    """Data path of the item."""
-    source: str
-    """'prelude' or 'cadenza of sheet N'."""
-    key: str
-    """'file' or 'directory'."""
-    written: str
-    category: str
-    first_sheet: bool
-    """Whether the item is used by the first sheet (so nothing can have created it yet)."""
-
-
-def _injections(ctx: Context) -> Iterator[_Injection]:
-    sheet = ctx.raw("sheet")
-    if not isinstance(sheet, dict):
-        return
-    groups: list[tuple[tuple[Any, ...], str, Any, bool]] = [
-        (("sheet", "prelude"), "prelude", sheet.get("prelude"), True)
-    ]
-    cadenzas = sheet.get("cadenzas")
-    if isinstance(cadenzas, dict):
-        for number, items in cadenzas.items():
-            groups.append((("sheet", "cadenzas", number), f"cadenza of sheet {number}", items, str(number) == "1"))
-    for prefix, source, items, first in groups:
-        if not isinstance(items, list):
-            continue
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                continue
-            category = item.get("as", item.get("as_"))
-            for key in ("file", "directory"):
-                value = item.get(key)
-                if isinstance(value, str) and value:
-                    yield _Injection((*prefix, index, key), source, key, value, str(category), first)
-
-
 class InjectionFileMissing(Rule):
     """A prelude or cadenza ``file``/``directory`` does not exist where Marianne looks for it.
 
@@ -525,7 +485,7 @@ class InjectionFileMissing(Rule):
         if folder is None:
             return
         ws = workspace(ctx).resolved
-        for item in _injections(ctx):
+        for item in injections(ctx):
             if any(marker in item.written for marker in _JINJA):
                 continue
             written = FsPath(item.written)

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.positions import Span
 from marianne_lint.rules.base import Context, Rule
-from marianne_lint.sheets import VALIDATION_BUILTINS, sheet_facts, sheet_list
+from marianne_lint.rules.validations import _FILE_TYPES
+from marianne_lint.sheets import VALIDATION_BUILTINS, Injection, injections, sheet_facts, sheet_list
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -93,7 +94,6 @@ _CROSS_SHEET = frozenset({"previous_outputs", "previous_files", "skipped_upstrea
 _INJECTED = frozenset({"injected_context", "injected_skills", "injected_tools"})
 _PROMPT_TEXTS = frozenset({"stakes", "thinking_method"})
 _JINJA_MARKERS = ("{{", "{%", "{#")
-_FILE_TYPES = ("file_exists", "file_modified", "content_contains", "content_regex")
 _PLACEHOLDER = re.compile(r"(?<![{$])\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
 _JINJA_EXPR = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 
@@ -975,33 +975,9 @@ class ValidationCommandPlaceholder(Rule):
 # -- rules: injected files, captured files, hooks ----------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Item:
-    path: tuple[Any, ...]
-    label: str
-    written: str
-
-
-def _injection_items(ctx: Context) -> Iterator[_Item]:
+def _injection_items(ctx: Context) -> Iterator[Injection]:
     """Prelude and cadenza paths that contain Jinja markup, as written."""
-    sheet = ctx.raw("sheet")
-    if not isinstance(sheet, dict):
-        return
-    groups: list[tuple[tuple[Any, ...], str, Any]] = [(("sheet", "prelude"), "sheet.prelude", sheet.get("prelude"))]
-    cadenzas = sheet.get("cadenzas")
-    if isinstance(cadenzas, dict):
-        for number, items in cadenzas.items():
-            groups.append((("sheet", "cadenzas", number), f"sheet.cadenzas.{number}", items))
-    for prefix, label, items in groups:
-        if not isinstance(items, list):
-            continue
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                continue
-            for key in ("file", "directory"):
-                value = item.get(key)
-                if isinstance(value, str) and any(marker in value for marker in _JINJA_MARKERS):
-                    yield _Item((*prefix, index, key), f"{label}[{index}].{key}", value)
+    return (item for item in injections(ctx) if any(marker in item.written for marker in _JINJA_MARKERS))
 
 
 class InjectionPathTemplate(Rule):
