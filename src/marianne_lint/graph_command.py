@@ -63,7 +63,7 @@ class SheetGraph:
 
 def sheet_graph(ctx: object) -> SheetGraph:
     from marianne_lint.rules.base import Context
-    from marianne_lint.rules.graph import cycle_report
+    from marianne_lint.rules.graph import blocked_by, cycle_report
     from marianne_lint.sheets import sheet_facts
 
     assert isinstance(ctx, Context)
@@ -91,14 +91,8 @@ def sheet_graph(ctx: object) -> SheetGraph:
     waiting: dict[int, list[int]] = {}
     for dep, sheet in edges:
         waiting.setdefault(sheet, []).append(dep)
-    blocked: set[int] = set()
-    changed = True
-    while changed:
-        changed = False
-        for sheet, deps in waiting.items():
-            if sheet not in cyclic and sheet not in blocked and any(d in cyclic or d in blocked for d in deps):
-                blocked.add(sheet)
-                changed = True
+        waiting.setdefault(dep, [])
+    blocked = set(blocked_by(waiting, cyclic))
     return SheetGraph(facts.total_sheets, labels, edges, cyclic, blocked, implicit)
 
 

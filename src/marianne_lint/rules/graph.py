@@ -108,6 +108,23 @@ def elementary_cycles(graph: dict[int, list[int]], component: list[int]) -> tupl
     return cycles, True
 
 
+def blocked_by(graph: dict[int, list[int]], cyclic: set[int]) -> dict[int, int]:
+    """Nodes outside the cycles that wait on one, directly or not -> the prerequisite that blocks them."""
+    blocked: dict[int, int] = {}
+    changed = True
+    while changed:
+        changed = False
+        for node in sorted(graph):
+            if node in cyclic or node in blocked:
+                continue
+            for dep in graph[node]:
+                if dep in cyclic or dep in blocked:
+                    blocked[node] = dep
+                    changed = True
+                    break
+    return blocked
+
+
 def cycle_report(ctx: Context) -> tuple[list[list[int]], set[int], bool]:
     """Every cycle (rotated to start at its earliest written edge), the cyclic nodes, completeness."""
     cached = ctx.cache.get("cycles")
@@ -223,19 +240,7 @@ class DependencyCycle(Rule):
         _, cyclic, _ = cycle_report(ctx)
         if not cyclic:
             return
-        graph = _graph(facts)
-        blocked: dict[int, int] = {}  # node -> the prerequisite through which it is blocked
-        changed = True
-        while changed:
-            changed = False
-            for node in sorted(graph):
-                if node in cyclic or node in blocked:
-                    continue
-                for dep in graph[node]:
-                    if dep in cyclic or dep in blocked:
-                        blocked[node] = dep
-                        changed = True
-                        break
+        blocked = blocked_by(_graph(facts), cyclic)
         for node in sorted(blocked):
             dep = blocked[node]
             why = "is part of a dependency cycle" if dep in cyclic else "can never start either"
