@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.parser
 import pytest
 
 from conftest import lint_text, shared_dir
+from marianne_lint import template_parse
 from marianne_lint.config import Config
 from marianne_lint.diagnostics import Diagnostic, Severity
 from marianne_lint.lint import Settings, lint_source
@@ -88,16 +90,29 @@ def test_a_template_that_would_take_forever_to_render_is_linted_at_once() -> Non
 
 def test_each_template_is_parsed_once_per_document(monkeypatch: pytest.MonkeyPatch) -> None:
     parsed: list[str] = []
-    original = jinja2.Environment.parse
+    original = template_parse.reduce
 
-    def counting(self: jinja2.Environment, source: str, *args: Any, **kwargs: Any) -> Any:
-        parsed.append(source)
-        return original(self, source, *args, **kwargs)
+    def counting(text: str) -> template_parse.Reduced:
+        parsed.append(text)
+        return original(text)
 
-    monkeypatch.setattr(jinja2.Environment, "parse", counting)
+    parses: list[int] = []
+    original_parse = jinja2.parser.Parser.parse
+
+    def counting_parser(self: jinja2.parser.Parser) -> Any:
+        parses.append(1)
+        return original_parse(self)
+
+    monkeypatch.setattr(template_parse, "reduce", counting)
+    monkeypatch.setattr(jinja2.parser.Parser, "parse", counting_parser)
+    template_parse.parse.cache_clear()
     lint_text(EVERYWHERE)
     assert sorted(parsed) == sorted(set(parsed))
     assert len(parsed) == 2  # the prompt and the one prelude path
+    assert len(parses) == 2  # each with one run of Jinja's parser
+    lint_text(EVERYWHERE)  # the same texts in another document: not parsed again
+    assert len(parsed) == 2
+    assert len(parses) == 2
 
 
 def test_template_file_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,8 +12,7 @@ Marianne fills text in several ways, each with its own set of names:
   validation ``command`` and ``on_success`` hooks replace known ``{name}``
   placeholders as plain text and leave the others.
 
-Templates are only parsed here (never rendered); each parse is cached in
-``Context.cache`` so that every rule shares it.
+Templates are only parsed (never rendered), once each, by ``template_parse``.
 """
 
 from __future__ import annotations
@@ -24,16 +23,15 @@ import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path as FsPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from marianne_lint import template_parse
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.positions import Span
 from marianne_lint.rules.base import Context, Rule
 from marianne_lint.rules.validations import _FILE_TYPES
 from marianne_lint.sheets import VALIDATION_BUILTINS, Injection, injections, sheet_facts, sheet_list
-
-if TYPE_CHECKING:
-    from jinja2 import Environment
+from marianne_lint.template_parse import Parsed, known_filters
 
 # -- the names Marianne defines ----------------------------------------------------------------
 
@@ -98,50 +96,6 @@ _PLACEHOLDER = re.compile(r"(?<![{$])\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
 _JINJA_EXPR = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 
 
-class _Permissive(dict[str, Any]):
-    """A filters/tests table that claims to have every name.
-
-    Jinja's code generator (which ``jinja2.meta`` runs to find undeclared
-    names; it only writes Python source, nothing is executed) refuses
-    unknown filters; ``unknown-template-filter`` reports those separately.
-    """
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return super().get(key, _no_filter)
-
-
-def _no_filter(value: Any, *args: Any, **kwargs: Any) -> Any:  # never called: nothing is rendered
-    return value
-
-
-def _environment() -> Environment:
-    """The Jinja environment used to parse (never to render); created on first use."""
-    global _ENV, _KNOWN
-    if _ENV is None:
-        from jinja2 import Environment
-
-        env = Environment()
-        _KNOWN = (frozenset(env.filters), frozenset(env.tests))
-        env.filters = _Permissive(env.filters)
-        env.tests = _Permissive(env.tests)
-        _ENV = env
-    return _ENV
-
-
-def _known_filters() -> tuple[frozenset[str], frozenset[str]]:
-    """The names of Jinja's built-in filters and tests."""
-    _environment()
-    assert _KNOWN is not None
-    return _KNOWN
-
-
-_ENV: Environment | None = None
-_KNOWN: tuple[frozenset[str], frozenset[str]] | None = None
-
-
 def _shown(value: Any, limit: int = 60) -> str:
     text = repr(value) if not isinstance(value, str) else f"'{value}'"
     return text if len(text) <= limit else text[: limit - 4] + "...'"
@@ -157,47 +111,12 @@ def _variables(ctx: Context) -> dict[str, Any]:
     return variables if isinstance(variables, dict) else {}
 
 
-
-
-# -- parsing (cached per document) -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    """A Jinja template parsed once: its tree, or where and why parsing failed."""
-
-    tree: Any
-    """The ``jinja2.nodes.Template``, or None after a syntax error."""
-    error_line: int = 0
-    error: str = ""
-    undeclared: frozenset[str] = frozenset()
-    """Every name the template reads (before removing the names it binds itself)."""
-    assigned: frozenset[str] = frozenset()
-    """Names the template binds itself (set, for, macro, with, import, call parameters)."""
-    reads: tuple[tuple[str, int, str], ...] = ()
-    """Each read of a name: (name, line, how: "plain", "tested" or "default")."""
-    calls: tuple[tuple[str, str, int], ...] = ()
-    """Each filter or test used: ("filter" or "test", name, line)."""
+# -- the prompt templates of a score -------------------------------------------------------------
 
 
 def parse_template(ctx: Context, text: str) -> Parsed:
-    """Parse ``text`` with a default Jinja environment (never render); cached per document."""
-    cache: dict[str, Parsed] = ctx.cache.setdefault("templates.parsed", {})
-    found = cache.get(text)
-    if found is not None:
-        return found
-    from jinja2 import TemplateSyntaxError, nodes
-
-    try:
-        # One walk of the tree gathers what every rule needs (much cheaper than jinja2.meta,
-        # which runs the whole code generator).
-        parsed = _facts(_environment().parse(text), nodes)
-    except TemplateSyntaxError as exc:
-        parsed = Parsed(None, exc.lineno or 1, (exc.message or str(exc)).rstrip("."))
-    except RecursionError:  # nested too deeply to analyse: report nothing about it
-        parsed = Parsed(None)
-    cache[text] = parsed
-    return parsed
+    """Parse ``text`` with Jinja's parser (never rendered); shared by every rule."""
+    return template_parse.parse(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +219,7 @@ def template_span(
     return Span(yaml_line, indent + column, yaml_line, indent + column + max(1, width))
 
 
-# -- walking a Jinja tree ----------------------------------------------------------------------
+# -- what a template uses ----------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -310,63 +229,9 @@ class NameUse:
     """How the template guards it (an ``is defined`` test, or every use through ``default``), if it does."""
 
 
-def _walk(node: Any, parent: Any = None) -> Iterator[tuple[Any, Any]]:
-    stack = [(node, parent)]
-    while stack:
-        current, above = stack.pop()
-        yield current, above
-        children = list(current.iter_child_nodes())
-        stack.extend((child, current) for child in reversed(children))
-
-
-def _facts(tree: Any, nodes: Any) -> Parsed:
-    """Everything the rules need from a template tree, in one walk."""
-    loaded: set[str] = set()
-    assigned: set[str] = set()
-    blocks: set[str] = set()
-    reads: list[tuple[str, int, str]] = []
-    calls: list[tuple[str, str, int]] = []
-    in_macro = False
-    for node, parent in _walk(tree):
-        if isinstance(node, nodes.Name):
-            if node.ctx == "load":
-                loaded.add(node.name)
-                how = "plain"
-                if isinstance(parent, nodes.Test) and parent.node is node and parent.name in ("defined", "undefined"):
-                    how = "tested"
-                elif isinstance(parent, nodes.Filter) and parent.node is node and parent.name in ("default", "d"):
-                    how = "default"
-                reads.append((node.name, node.lineno, how))
-            elif node.ctx in ("store", "param"):
-                assigned.add(node.name)
-        elif isinstance(node, nodes.Filter):
-            calls.append(("filter", node.name, node.lineno))
-        elif isinstance(node, nodes.Test):
-            calls.append(("test", node.name, node.lineno))
-        elif isinstance(node, nodes.Macro):
-            assigned.add(node.name)
-            in_macro = True
-        elif isinstance(node, nodes.CallBlock):
-            in_macro = True
-        elif isinstance(node, nodes.Import):
-            assigned.add(node.target)
-        elif isinstance(node, nodes.FromImport):
-            for name in node.names:
-                assigned.add(name[1] if isinstance(name, tuple) else name)
-        elif isinstance(node, nodes.Block):
-            if node.name in blocks:  # Jinja refuses this when it compiles the template
-                return Parsed(None, node.lineno or 1, f"block '{node.name}' defined twice")
-            blocks.add(node.name)
-    if in_macro:  # Jinja defines these inside macros and call blocks
-        loaded -= {"caller", "varargs", "kwargs"}
-    return Parsed(
-        tree, undeclared=frozenset(loaded), assigned=frozenset(assigned), reads=tuple(reads), calls=tuple(calls)
-    )
-
-
 def undefined_names(parsed: Parsed, defined: set[str]) -> dict[str, NameUse]:
     """Names the template reads from its context that are not in ``defined``, in name order."""
-    if parsed.tree is None:
+    if not parsed.ok:
         return {}
     missing = set(parsed.undeclared) - defined - JINJA_GLOBALS - parsed.assigned
     if not missing:
@@ -393,7 +258,7 @@ def undefined_names(parsed: Parsed, defined: set[str]) -> dict[str, NameUse]:
 
 def unknown_filters(parsed: Parsed) -> list[tuple[str, str, int]]:
     """(kind, name, first line) of filters and tests Jinja does not know, in order of first use."""
-    filters, tests = _known_filters()
+    filters, tests = known_filters()
     seen: dict[tuple[str, str], int] = {}
     for kind, name, line in parsed.calls:
         if name in (filters if kind == "filter" else tests):
@@ -446,7 +311,7 @@ class TemplateSyntax(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         for source in prompt_sources(ctx):
             parsed = source.parsed
-            if parsed.tree is not None or not parsed.error_line:
+            if parsed.ok or not parsed.error_line:
                 continue
             lines = source.text.split("\n")
             shown = lines[parsed.error_line - 1].strip() if 0 < parsed.error_line <= len(lines) else ""
@@ -509,7 +374,7 @@ class UndefinedTemplateVariable(Rule):
         defined = prompt_defined(ctx)
         user = sorted(str(name) for name in _variables(ctx))
         for source in prompt_sources(ctx):
-            if source.parsed.tree is None:
+            if not source.parsed.ok:
                 continue
             for name, use in undefined_names(source.parsed, defined).items():
                 where = source.where(use.first_line)
@@ -543,30 +408,17 @@ class UndefinedTemplateVariable(Rule):
 
 
 _SINGLE_BRACE = re.compile(r"(?<!\{)\{(" + "|".join(FORMAT_BUILTINS) + r")\}(?!\})")
+#: The same without the look-around, which would keep the regex engine from skipping ahead to
+#: each '{' (15 times faster on long prompts): a quick test before the exact one.
+_SINGLE_BRACE_HINT = re.compile(r"\{(?:" + "|".join(FORMAT_BUILTINS) + r")\}")
 
 
 def _text_pieces(source: PromptSource) -> Iterator[tuple[int, str]]:
     """(offset in the template, text) of each stretch of plain template text (outside Jinja tags)."""
-    if _SINGLE_BRACE.search(source.text) is None:
+    if _SINGLE_BRACE_HINT.search(source.text) is None or _SINGLE_BRACE.search(source.text) is None:
         return  # nothing to find: spare the lexer
-    if source.parsed.tree is None:
-        yield 0, source.text
-        return
-    from jinja2 import TemplateSyntaxError
-
-    try:
-        tokens = list(_environment().lex(source.text))
-    except TemplateSyntaxError:
-        yield 0, source.text
-        return
-    cursor = 0
-    for _line, kind, value in tokens:
-        if kind == "data":
-            offset = source.text.find(value, cursor)
-            if offset < 0:
-                continue
-            cursor = offset + len(value)
-            yield offset, value
+    pieces = template_parse.lex_data(source.text) if source.parsed.ok else None
+    yield from pieces if pieces is not None else [(0, source.text)]
 
 
 class FormatBracesInTemplate(Rule):
@@ -718,9 +570,9 @@ class UnknownTemplateFilter(Rule):
     summary = "a template uses a Jinja filter or test that does not exist"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        filters, tests = _known_filters()
+        filters, tests = known_filters()
         for source in prompt_sources(ctx):
-            if source.parsed.tree is None:
+            if not source.parsed.ok:
                 continue
             for kind, name, line in unknown_filters(source.parsed):
                 known = filters if kind == "filter" else tests
@@ -734,7 +586,7 @@ class UnknownTemplateFilter(Rule):
                 )
         for item in _injection_items(ctx):
             parsed = parse_template(ctx, item.written)
-            if parsed.tree is None:
+            if not parsed.ok:
                 continue
             for kind, name, _line in unknown_filters(parsed):
                 known = filters if kind == "filter" else tests
@@ -1022,7 +874,7 @@ class InjectionPathTemplate(Rule):
         for item in _injection_items(ctx):
             parsed = parse_template(ctx, item.written)
             span = ctx.key_span(*item.path)
-            if parsed.tree is None and parsed.error_line:
+            if not parsed.ok and parsed.error_line:
                 yield Finding(
                     self.name,
                     span,

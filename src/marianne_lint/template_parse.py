@@ -1,0 +1,356 @@
+"""Parse a Jinja template with jinja2's own parser (never render it) and keep what the rules need.
+
+Prompt templates are long prose with a few tags, and the same placeholder
+(``{{ workspace }}``) is often written hundreds of times. Parsing all of it
+is the costliest step of a lint, so the parser is first given a *reduced*
+copy of the template with the same lines:
+
+* plain text between tags becomes just its line breaks;
+* comments, and every ``{{ ... }}`` tag already seen earlier with the very
+  same text, become just their line breaks;
+* block tags (``{% ... %}``) and the first copy of each ``{{ ... }}`` tag are
+  kept, character for character, where they were.
+
+Why that changes nothing when the reduced copy parses: the text that is
+dropped is either plain text (it cannot open or close a block) or an
+expression tag, which Jinja parses on its own without reference to the
+blocks around it, and an identical copy of which has just parsed at an
+earlier line. Every name, filter and test keeps its line, and the first
+use of each is kept. When the reduced copy does *not* parse, the whole
+template is parsed again, so a syntax error is always Jinja's own, at
+Jinja's own line. A tag this module cannot delimit with certainty (a
+``{% raw %}`` block, braces or unbalanced quotes inside a tag) stops the
+reduction: the rest of the template is kept as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A Jinja template parsed once: what it uses, or where and why parsing failed."""
+
+    ok: bool
+    """True when Jinja parses (and would compile) the template."""
+    error_line: int = 0
+    """Line of the syntax error (1-based); 0 when the template could not be analysed at all."""
+    error: str = ""
+    undeclared: frozenset[str] = frozenset()
+    """Every name the template reads (before removing the names it binds itself)."""
+    assigned: frozenset[str] = frozenset()
+    """Names the template binds itself (set, for, macro, with, import, call parameters)."""
+    reads: tuple[tuple[str, int, str], ...] = ()
+    """Reads of names: (name, line, how: "plain", "tested" or "default"); the first use of each kept."""
+    calls: tuple[tuple[str, str, int], ...] = ()
+    """Filters and tests used: ("filter" or "test", name, line); the first use of each kept."""
+
+
+# -- the environment ---------------------------------------------------------------------------
+
+
+class _Permissive(dict[str, Any]):
+    """A filters/tests table that claims to have every name (unknown ones are a rule of their own)."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key, _no_filter)
+
+
+def _no_filter(value: Any, *args: Any, **kwargs: Any) -> Any:  # never called: nothing is rendered
+    return value
+
+
+_ENV: Environment | None = None
+_KNOWN: tuple[frozenset[str], frozenset[str]] | None = None
+
+
+def environment() -> Environment:
+    """The Jinja environment used to parse and lex (never to render); created on first use."""
+    global _ENV, _KNOWN
+    if _ENV is None:
+        from jinja2 import Environment
+
+        env = Environment()
+        _KNOWN = (frozenset(env.filters), frozenset(env.tests))
+        env.filters = _Permissive(env.filters)
+        env.tests = _Permissive(env.tests)
+        _ENV = env
+    return _ENV
+
+
+def known_filters() -> tuple[frozenset[str], frozenset[str]]:
+    """The names of Jinja's built-in filters and tests."""
+    environment()
+    assert _KNOWN is not None
+    return _KNOWN
+
+
+# -- the reduced copy --------------------------------------------------------------------------
+
+_STRING = r"""'[^'\\]*(?:\\.[^'\\]*)*'|"[^"\\]*(?:\\.[^"\\]*)*\""""
+#: The next tag: a whole comment, expression or block tag, or else just the two characters
+#: that open one (then this module cannot tell where Jinja ends it). Inside expression and
+#: block tags, braces are only allowed within string literals, so the first closing delimiter
+#: outside a string is the one Jinja stops at. (Possessive repeats: no backtracking.)
+_NEXT_TAG = re.compile(
+    r"\{(?:\#.*?\#\}"
+    r"|\{(?:[^'\"{}]++|" + _STRING + r")*+\}\}"
+    r"|%(?:[^'\"{}%]++|%(?!\})|" + _STRING + r")*+%\})"
+    r"|\{[{%#]",
+    re.S,
+)
+_RAW = re.compile(r"\{%[-+]?\s*raw")
+_LINE_BREAK = re.compile(r"\r\n|\r")
+
+
+#: An expression tag that only reads one name (``{{ name }}``, ``{{- name.attr -}}``): Jinja
+#: always parses it, to a read of that name, so the parser is not needed for it.
+_PLACEHOLDER = re.compile(r"\{\{[-+]?([ \t\n]*)([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)*[ \t\n]*-?\}\}")
+#: Words Jinja reads as constants or operators, not as names.
+_NOT_NAMES = frozenset({"true", "false", "none", "True", "False", "None", "and", "or", "not", "in", "is", "if", "else"})
+
+
+@dataclass(frozen=True, slots=True)
+class Reduced:
+    """The reduced copy of a template: the tags kept, at their lines, and what was learnt from the rest."""
+
+    tags: tuple[tuple[int, str], ...]
+    """(line, text) of each tag kept."""
+    reads: tuple[tuple[str, int], ...]
+    """(name, line) of the first copy of each plain ``{{ name }}`` placeholder."""
+    end_line: int
+    """The line where the copy ends, or where ``rest`` starts."""
+    rest: str | None = None
+    """The template from the first tag this module cannot delimit, kept as written (None: none)."""
+
+    @property
+    def text(self) -> str:
+        """The reduced copy as text: the kept tags at their lines, then ``rest``."""
+        parts: list[str] = []
+        line = 1
+        for at, written in self.tags:
+            parts.append("\n" * (at - line))
+            parts.append(written)
+            line = at + written.count("\n")
+        parts.append("\n" * (self.end_line - line))
+        parts.append(self.rest or "")
+        return "".join(parts)
+
+
+def reduce(text: str) -> Reduced:
+    """The template's block tags and unusual expression tags at their lines, minus everything else."""
+    text = _LINE_BREAK.sub("\n", text)  # as Jinja's lexer does, so that line counts agree
+    reads: list[tuple[str, int]] = []
+    tags: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    position = 0
+    line = 1
+    for tag in _NEXT_TAG.finditer(text):
+        begin = tag.start()
+        line += text.count("\n", position, begin)
+        written = tag.group()
+        if len(written) == 2 or (written[1] == "%" and _RAW.match(written)):
+            return Reduced(tuple(tags), tuple(reads), line, text[begin:])
+        position = tag.end()
+        if written[1] == "%":
+            tags.append((line, written))
+        elif written[1] == "{" and written not in seen:
+            seen.add(written)
+            placeholder = _PLACEHOLDER.fullmatch(written)
+            if placeholder is not None and placeholder.group(2) not in _NOT_NAMES:
+                reads.append((placeholder.group(2), line + placeholder.group(1).count("\n")))
+            else:
+                tags.append((line, written))
+        line += written.count("\n")
+    return Reduced(tuple(tags), tuple(reads), line + text.count("\n", position))
+
+
+# -- tokens for the parser ---------------------------------------------------------------------
+
+#: The tokens of a tag's inside that this module can read exactly as Jinja's lexer does. Anything
+#: else (non-ASCII names, escapes in strings, numbers other than plain decimals, unusual white
+#: space) makes :func:`tokens` give up, and Jinja's lexer reads the template.
+_TOKEN = re.compile(
+    r"([ \t\n]+)"  # white space
+    r"|([A-Za-z_][A-Za-z0-9_]*)"  # a name
+    r"|(?<!\.)((?:[1-9][0-9]*|0)(?![0-9A-Za-z_.]))"  # a decimal integer
+    r"|'([^'\\]*)'|\"([^\"\\]*)\""  # a string without escapes
+    r"|(\*\*|//|==|!=|>=|<=|[-+/*%~\[\]().:|,;=<>])"  # an operator, longest first
+)
+
+
+def tokens(tags: tuple[tuple[int, str], ...]) -> list[Any] | None:
+    """The tokens Jinja's lexer would give the parser for these tags, or None when unsure.
+
+    Same types, values and lines; plain text between tags gives no token (the
+    parser makes nodes of it that no rule reads and that cannot make a
+    template invalid).
+    """
+    from jinja2.lexer import Token, operators
+
+    out: list[Any] = []
+    append = out.append
+    for line, written in tags:
+        kind = "block" if written[1] == "%" else "variable"
+        opener = 3 if written[2:3] in ("-", "+") else 2
+        modifier = written[-3:-2] == "-" or (kind == "block" and written[-3:-2] == "+")
+        closer = 3 if modifier and len(written) - 3 >= opener else 2
+        append(Token(line, kind + "_begin", written[:opener]))
+        inside = written[opener:-closer]
+        position = 0
+        while position < len(inside):
+            match = _TOKEN.match(inside, position)
+            if match is None:
+                return None
+            position = match.end()
+            space, name, integer, single, double, operator = match.groups()
+            if space is not None:
+                line += space.count("\n")
+            elif name is not None:
+                append(Token(line, "name", name))
+            elif integer is not None:
+                append(Token(line, "integer", int(integer)))  # type: ignore[arg-type]  # as Jinja's lexer does
+            elif operator is not None:
+                append(Token(line, operators[operator], operator))
+            else:
+                value = single if single is not None else double
+                append(Token(line, "string", value))
+                line += value.count("\n")
+        append(Token(line, kind + "_end", written[-closer:]))
+    return out
+
+
+# -- parsing -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def parse(text: str) -> Parsed:
+    """Parse ``text`` as Jinja does when it compiles a template (nothing is rendered)."""
+    from jinja2 import TemplateSyntaxError, nodes
+
+    env = environment()
+    try:
+        try:
+            reduced = reduce(text)
+            found = tokens(reduced.tags) if reduced.rest is None else None
+            if found is None:
+                tree = env.parse(reduced.text)
+            else:
+                from jinja2.lexer import TokenStream
+                from jinja2.parser import Parser
+
+                parser = Parser(env, "")
+                parser.stream = TokenStream(iter(found), None, None)
+                tree = parser.parse()
+            return _facts(tree, nodes, reduced.reads)
+        except TemplateSyntaxError:
+            # Jinja's own error, at Jinja's own line: parse the template as written.
+            return _facts(env.parse(text), nodes)
+    except TemplateSyntaxError as exc:
+        return Parsed(False, exc.lineno or 1, (exc.message or str(exc)).rstrip("."))
+    except RecursionError:  # nested too deeply to analyse: report nothing about it
+        return Parsed(False)
+
+
+def lex_data(text: str) -> Iterator[tuple[int, str]] | None:
+    """(offset, text) of each stretch of plain text outside tags, or None when Jinja cannot lex it."""
+    from jinja2 import TemplateSyntaxError
+
+    try:
+        tokens = list(environment().lex(text))
+    except TemplateSyntaxError:
+        return None
+    return _data_offsets(text, tokens)
+
+
+def _data_offsets(text: str, tokens: list[tuple[int, str, str]]) -> Iterator[tuple[int, str]]:
+    cursor = 0
+    for _line, kind, value in tokens:
+        if kind == "data":
+            offset = text.find(value, cursor)
+            if offset < 0:
+                continue
+            cursor = offset + len(value)
+            yield offset, value
+
+
+def _walk(tree: Any, node_type: type, loop_type: type) -> Iterator[tuple[Any, Any, bool]]:
+    """(node, parent, whether a for loop encloses it) of every node, parents first, in template order."""
+    stack: list[tuple[Any, Any, bool]] = [(tree, None, False)]
+    while stack:
+        node, parent, in_loop = stack.pop()
+        yield node, parent, in_loop
+        children: list[Any] = []
+        for field in node.fields:
+            value = getattr(node, field, None)
+            if isinstance(value, node_type):
+                children.append(value)
+            elif isinstance(value, list):
+                children.extend(item for item in value if isinstance(item, node_type))
+        inner = in_loop or isinstance(node, loop_type)
+        stack.extend((child, node, inner) for child in reversed(children))
+
+
+def _facts(tree: Any, nodes: Any, placeholders: tuple[tuple[str, int], ...] = ()) -> Parsed:
+    """Everything the rules need from a template tree, in one walk.
+
+    Also fails the template on the errors Jinja only raises when it compiles
+    it: a block defined twice, the loop variable assigned inside a for loop.
+    """
+    loaded: set[str] = set()
+    assigned: set[str] = set()
+    blocks: set[str] = set()
+    reads: list[tuple[str, int, str]] = [(name, line, "plain") for name, line in placeholders]
+    loaded.update(name for name, _line in placeholders)
+    calls: list[tuple[str, str, int]] = []
+    in_macro = False
+    compile_error: tuple[int, str] | None = None
+    for node, parent, in_loop in _walk(tree, nodes.Node, nodes.For):
+        if isinstance(node, nodes.Name):
+            if node.ctx == "load":
+                loaded.add(node.name)
+                how = "plain"
+                if isinstance(parent, nodes.Test) and parent.node is node and parent.name in ("defined", "undefined"):
+                    how = "tested"
+                elif isinstance(parent, nodes.Filter) and parent.node is node and parent.name in ("default", "d"):
+                    how = "default"
+                reads.append((node.name, node.lineno, how))
+            elif node.ctx in ("store", "param"):
+                assigned.add(node.name)
+                if node.name == "loop" and node.ctx == "store" and in_loop and compile_error is None:
+                    compile_error = (node.lineno, "the loop variable 'loop' cannot be assigned inside a for loop")
+        elif isinstance(node, nodes.Filter):
+            calls.append(("filter", node.name, node.lineno))
+        elif isinstance(node, nodes.Test):
+            calls.append(("test", node.name, node.lineno))
+        elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
+            if isinstance(node, nodes.Macro):
+                assigned.add(node.name)
+            in_macro = True
+        elif isinstance(node, nodes.Import):
+            assigned.add(node.target)
+        elif isinstance(node, nodes.FromImport):
+            for name in node.names:
+                assigned.add(name[1] if isinstance(name, tuple) else name)
+        elif isinstance(node, nodes.Block):
+            if node.name in blocks:  # Jinja checks this first when it compiles
+                return Parsed(False, node.lineno or 1, f"block '{node.name}' defined twice")
+            blocks.add(node.name)
+    if compile_error is not None:
+        return Parsed(False, compile_error[0] or 1, compile_error[1])
+    if in_macro:  # Jinja defines these inside macros and call blocks
+        loaded -= {"caller", "varargs", "kwargs"}
+    return Parsed(
+        True, undeclared=frozenset(loaded), assigned=frozenset(assigned), reads=tuple(reads), calls=tuple(calls)
+    )
