@@ -97,19 +97,19 @@ def test_each_template_is_parsed_once_per_document(monkeypatch: pytest.MonkeyPat
         return original(text)
 
     parses: list[int] = []
-    original_parse = jinja2.parser.Parser.parse
+    original_init = jinja2.parser.Parser.__init__
 
-    def counting_parser(self: jinja2.parser.Parser) -> Any:
+    def counting_parser(self: jinja2.parser.Parser, *args: Any, **kwargs: Any) -> None:
         parses.append(1)
-        return original_parse(self)
+        original_init(self, *args, **kwargs)
 
     monkeypatch.setattr(template_parse, "reduce", counting)
-    monkeypatch.setattr(jinja2.parser.Parser, "parse", counting_parser)
+    monkeypatch.setattr(jinja2.parser.Parser, "__init__", counting_parser)
     template_parse.parse.cache_clear()
     lint_text(EVERYWHERE)
     assert sorted(parsed) == sorted(set(parsed))
     assert len(parsed) == 2  # the prompt and the one prelude path
-    assert len(parses) == 2  # each with one run of Jinja's parser
+    assert len(parses) == 2  # each by one Jinja parser
     lint_text(EVERYWHERE)  # the same texts in another document: not parsed again
     assert len(parsed) == 2
     assert len(parses) == 2

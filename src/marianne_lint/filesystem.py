@@ -103,9 +103,20 @@ def list_dir(path: Path) -> list[Path]:
 
 
 def resolve(path: Path) -> Path:
-    """``Path.resolve()``, falling back to the path as given; the path is recorded."""
+    """``Path.resolve()``, falling back to the path as given; the path is recorded.
+
+    Remembered for the life of the process (files of one folder share it), by absolute path.
+    """
     _seen(path)
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError, ValueError):
-        return path
+    key = os.fspath(path) if path.is_absolute() else os.path.join(os.getcwd(), path)
+    found = _RESOLVED.get(key)
+    if found is None:
+        try:
+            found = path.resolve()
+        except (OSError, RuntimeError, ValueError):
+            found = path
+        _RESOLVED[key] = found
+    return found
+
+
+_RESOLVED: dict[str, Path] = {}

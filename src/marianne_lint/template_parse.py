@@ -2,25 +2,32 @@
 
 Prompt templates are long prose with a few tags, and the same placeholder
 (``{{ workspace }}``) is often written hundreds of times. Parsing all of it
-is the costliest step of a lint, so the parser is first given a *reduced*
-copy of the template with the same lines:
+is the costliest step of a lint, so Jinja's parser is given less to read:
 
-* plain text between tags becomes just its line breaks;
-* comments, and every ``{{ ... }}`` tag already seen earlier with the very
-  same text, become just their line breaks;
-* block tags (``{% ... %}``) and the first copy of each ``{{ ... }}`` tag are
-  kept, character for character, where they were.
+* **The reduced copy** (:func:`reduce`) keeps the block tags (``{% ... %}``)
+  at their lines, and the first copy of each expression tag (``{{ ... }}``).
+  Plain text, comments and repeated expression tags are left out, and so is
+  every plain placeholder (``{{ name }}``, ``{{ name.attr }}``): the name it
+  reads is recorded directly.
+* **Tokens** (:func:`tokens`): the kept tags are cut into the tokens Jinja's
+  lexer would give the parser, by one regular expression, when every token
+  is of a kind this module reads exactly as Jinja does (ASCII names, plain
+  decimal integers, strings without escapes, operators, spaces and line
+  breaks); otherwise Jinja's lexer reads the reduced copy.
 
-Why that changes nothing when the reduced copy parses: the text that is
-dropped is either plain text (it cannot open or close a block) or an
-expression tag, which Jinja parses on its own without reference to the
-blocks around it, and an identical copy of which has just parsed at an
-earlier line. Every name, filter and test keeps its line, and the first
-use of each is kept. When the reduced copy does *not* parse, the whole
-template is parsed again, so a syntax error is always Jinja's own, at
-Jinja's own line. A tag this module cannot delimit with certainty (a
-``{% raw %}`` block, braces or unbalanced quotes inside a tag) stops the
-reduction: the rest of the template is kept as it is.
+Why that changes nothing when the reduced copy parses: what is left out is
+either plain text (it cannot open or close a block) or an expression tag,
+which Jinja parses on its own without reference to the blocks around it,
+and an identical copy of which has been parsed at an earlier line (or which
+is a plain placeholder, which always parses). Every name, filter and test
+keeps its line, and the first use of each is kept. When the reduced copy
+does *not* parse, the whole template is parsed again as written, by Jinja's
+lexer and parser, so a syntax error is always Jinja's own, at Jinja's own
+line. A tag this module cannot delimit with certainty (a ``{% raw %}``
+block, braces or unbalanced quotes inside a tag) stops the reduction: the
+rest of the template is kept as it is. ``tests/test_template_parse.py``
+compares the result, and the tokens, with Jinja's on hand-written, random
+and real templates.
 """
 
 from __future__ import annotations
@@ -197,38 +204,59 @@ def tokens(tags: tuple[tuple[int, str], ...]) -> list[Any] | None:
     parser makes nodes of it that no rule reads and that cannot make a
     template invalid).
     """
-    from jinja2.lexer import Token, operators
+    from jinja2.lexer import Token
 
     out: list[Any] = []
     append = out.append
     for line, written in tags:
-        kind = "block" if written[1] == "%" else "variable"
-        opener = 3 if written[2:3] in ("-", "+") else 2
-        modifier = written[-3:-2] == "-" or (kind == "block" and written[-3:-2] == "+")
-        closer = 3 if modifier and len(written) - 3 >= opener else 2
-        append(Token(line, kind + "_begin", written[:opener]))
-        inside = written[opener:-closer]
-        position = 0
-        while position < len(inside):
-            match = _TOKEN.match(inside, position)
-            if match is None:
-                return None
-            position = match.end()
-            space, name, integer, single, double, operator = match.groups()
-            if space is not None:
-                line += space.count("\n")
-            elif name is not None:
-                append(Token(line, "name", name))
-            elif integer is not None:
-                append(Token(line, "integer", int(integer)))  # type: ignore[arg-type]  # as Jinja's lexer does
-            elif operator is not None:
-                append(Token(line, operators[operator], operator))
-            else:
-                value = single if single is not None else double
-                append(Token(line, "string", value))
-                line += value.count("\n")
-        append(Token(line, kind + "_end", written[-closer:]))
+        found = _TAG_TOKENS.get(written)
+        if found is None:
+            if len(_TAG_TOKENS) > 50_000:
+                _TAG_TOKENS.clear()
+            found = _TAG_TOKENS[written] = _tag_tokens(written)
+        if not found:
+            return None
+        for offset, kind, value in found:
+            append(Token(line + offset, kind, value))
     return out
+
+
+#: The tokens of each tag text met so far, as (line offset, type, value); () when unsure.
+#: (``{% endif %}`` and ``{% else %}`` are in every template.)
+_TAG_TOKENS: dict[str, tuple[tuple[int, str, Any], ...]] = {}
+
+
+def _tag_tokens(written: str) -> tuple[tuple[int, str, Any], ...]:
+    from jinja2.lexer import operators
+
+    kind = "block" if written[1] == "%" else "variable"
+    opener = 3 if written[2:3] in ("-", "+") else 2
+    modifier = written[-3:-2] == "-" or (kind == "block" and written[-3:-2] == "+")
+    closer = 3 if modifier and len(written) - 3 >= opener else 2
+    line = 0
+    out: list[tuple[int, str, Any]] = [(0, kind + "_begin", written[:opener])]
+    inside = written[opener:-closer]
+    position = 0
+    while position < len(inside):
+        match = _TOKEN.match(inside, position)
+        if match is None:
+            return ()
+        position = match.end()
+        space, name, integer, single, double, operator = match.groups()
+        if space is not None:
+            line += space.count("\n")
+        elif name is not None:
+            out.append((line, "name", name))
+        elif integer is not None:
+            out.append((line, "integer", int(integer)))  # an int, as Jinja's lexer gives
+        elif operator is not None:
+            out.append((line, operators[operator], operator))
+        else:
+            value = single if single is not None else double
+            out.append((line, "string", value))
+            line += value.count("\n")
+    out.append((line, kind + "_end", written[-closer:]))
+    return tuple(out)
 
 
 # -- parsing -----------------------------------------------------------------------------------
@@ -244,23 +272,30 @@ def parse(text: str) -> Parsed:
         try:
             reduced = reduce(text)
             found = tokens(reduced.tags) if reduced.rest is None else None
-            if found is None:
-                tree = env.parse(reduced.text)
-            else:
-                from jinja2.lexer import TokenStream
-                from jinja2.parser import Parser
-
-                parser = Parser(env, "")
-                parser.stream = TokenStream(iter(found), None, None)
-                tree = parser.parse()
-            return _facts(tree, nodes, reduced.reads)
+            return _facts(_tree(env, reduced.text, found), nodes, reduced.reads)
         except TemplateSyntaxError:
             # Jinja's own error, at Jinja's own line: parse the template as written.
-            return _facts(env.parse(text), nodes)
+            return _facts(_tree(env, text), nodes)
     except TemplateSyntaxError as exc:
         return Parsed(False, exc.lineno or 1, (exc.message or str(exc)).rstrip("."))
     except RecursionError:  # nested too deeply to analyse: report nothing about it
         return Parsed(False)
+
+
+def _tree(env: Environment, text: str, found: list[Any] | None = None) -> Any:
+    """Jinja's parse of ``text``, or of the tokens ``found`` for it when given.
+
+    What ``Environment.parse`` does, less attaching the environment to every
+    node (a walk of the whole tree that only compiling needs).
+    """
+    from jinja2 import nodes
+    from jinja2.lexer import TokenStream
+    from jinja2.parser import Parser
+
+    parser = Parser(env, "" if found is not None else text)
+    if found is not None:
+        parser.stream = TokenStream(iter(found), None, None)
+    return nodes.Template(parser.subparse(), lineno=1)
 
 
 def lex_data(text: str) -> Iterator[tuple[int, str]] | None:
@@ -288,18 +323,19 @@ def _data_offsets(text: str, tokens: list[tuple[int, str, str]]) -> Iterator[tup
 def _walk(tree: Any, node_type: type, loop_type: type) -> Iterator[tuple[Any, Any, bool]]:
     """(node, parent, whether a for loop encloses it) of every node, parents first, in template order."""
     stack: list[tuple[Any, Any, bool]] = [(tree, None, False)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, parent, in_loop = stack.pop()
+        node, parent, in_loop = pop()
         yield node, parent, in_loop
-        children: list[Any] = []
-        for field in node.fields:
+        inner = in_loop or type(node) is loop_type
+        for field in reversed(node.fields):  # pushed last to first, so popped in template order
             value = getattr(node, field, None)
             if isinstance(value, node_type):
-                children.append(value)
-            elif isinstance(value, list):
-                children.extend(item for item in value if isinstance(item, node_type))
-        inner = in_loop or isinstance(node, loop_type)
-        stack.extend((child, node, inner) for child in reversed(children))
+                push((value, node, inner))
+            elif type(value) is list:
+                for item in reversed(value):
+                    if isinstance(item, node_type):
+                        push((item, node, inner))
 
 
 def _facts(tree: Any, nodes: Any, placeholders: tuple[tuple[str, int], ...] = ()) -> Parsed:

@@ -56,7 +56,10 @@ def base_dir(ctx: Context) -> FsPath | None:
     cached = ctx.cache.get("paths.base_dir")
     if isinstance(cached, FsPath):
         return cached
-    folder = _resolve(ctx.file_path).parent
+    path = ctx.file_path
+    # The real folder of a file that is not a link is the real path of its folder, which the
+    # other files of that folder share.
+    folder = _resolve(path).parent if path.is_symlink() or path.name in ("", ".", "..") else _resolve(path.parent)
     ctx.cache["paths.base_dir"] = folder
     return folder
 

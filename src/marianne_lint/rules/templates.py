@@ -685,13 +685,12 @@ class ValidationPathPlaceholder(Rule):
                 if not isinstance(value, str) or not value or "{{" in value:
                     continue
                 where = f"{_label(index, rule)} {key} '{value}'"
-                span = ctx.key_span("validations", index, key)
                 try:
                     fields = _format_fields(value)
                 except ValueError as exc:
                     yield Finding(
                         self.name,
-                        span,
+                        ctx.key_span("validations", index, key),
                         f"{where} is not a valid format string ({exc}): the validation fails on every sheet",
                         suggestion="balance the braces; write '{{' and '}}' for literal braces",
                     )
@@ -705,7 +704,7 @@ class ValidationPathPlaceholder(Rule):
                     if not root or root.isdigit():
                         yield Finding(
                             self.name,
-                            span,
+                            ctx.key_span("validations", index, key),
                             f"{where} has the positional field '{{{field}}}': Marianne passes only named values, "
                             "so the validation fails on every sheet",
                             suggestion="name the value, e.g. '{sheet_num}'",
@@ -713,7 +712,7 @@ class ValidationPathPlaceholder(Rule):
                     elif root not in known:
                         yield Finding(
                             self.name,
-                            span,
+                            ctx.key_span("validations", index, key),
                             f"{where} uses '{{{field}}}', but {_why_unknown(root)}: str.format raises KeyError "
                             "and the validation fails on every sheet it applies to",
                             suggestion=_unknown_suggestion(root, known),
@@ -721,7 +720,7 @@ class ValidationPathPlaceholder(Rule):
                     elif conversion is not None and conversion not in "rsa":
                         yield Finding(
                             self.name,
-                            span,
+                            ctx.key_span("validations", index, key),
                             f"{where} uses the conversion '!{conversion}', which str.format does not know: the "
                             "validation fails on every sheet",
                             suggestion="use !r, !s or !a, or no conversion",
@@ -737,7 +736,7 @@ class ValidationPathPlaceholder(Rule):
                         spec_note = f" (and the format spec ':{spec}' fails on None)" if spec else ""
                         yield Finding(
                             self.name,
-                            span,
+                            ctx.key_span("validations", index, key),
                             f"{where} uses '{{{field}}}', which is None on sheets that are not fanned out "
                             f"({'sheet' if len(solo) == 1 else 'sheets'} {sheet_list(solo)}): the path there contains "
                             f"the text 'None'{spec_note}",
