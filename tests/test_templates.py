@@ -11,11 +11,10 @@ import jinja2.parser
 import pytest
 
 from conftest import lint_text, shared_dir
-from marianne_lint import template_parse
+from marianne_lint import format_fields, template_parse
 from marianne_lint.config import Config
 from marianne_lint.diagnostics import Diagnostic, Severity
 from marianne_lint.lint import Settings, lint_source
-from marianne_lint.rules.templates import _format_fields
 from marianne_lint.source import read_path
 
 VALIDATIONS = """validations:
@@ -230,9 +229,9 @@ def test_corpus_simple_sheet_reports_the_v101_variable() -> None:
 
 
 def test_format_fields_reads_nested_specs_and_raises_on_bad_strings() -> None:
-    assert _format_fields("{a:{w}}-{b[0]}-{{c}}") == [("a", "{w}", None), ("w", "", None), ("b[0]", "", None)]
+    assert format_fields.fields("{a:{w}}-{b[0]}-{{c}}") == (("a", "{w}", None), ("w", "", None), ("b[0]", "", None))
     with pytest.raises(ValueError):
-        _format_fields("{a")
+        format_fields.fields("{a")
 
 
 def test_jinja_validation_paths_are_left_to_ml407() -> None:
@@ -263,3 +262,14 @@ def test_instance_on_a_score_without_fan_out_names_every_sheet() -> None:
     )
     [finding] = of(lint_text(text), "validation-path-placeholder")
     assert "sheets 1-2" in finding.message and "'None'" in finding.message
+
+
+def test_format_pieces_and_roots() -> None:
+    assert format_fields.pieces("{workspace}/a-{n:02d}.md") == (
+        ("", "workspace", "", None),
+        ("/a-", "n", "02d", None),
+        (".md", None, None, None),
+    )
+    assert format_fields.pieces("{a") is None
+    assert format_fields.root("a.b[0]") == "a"
+    assert format_fields.root("[0]") == ""

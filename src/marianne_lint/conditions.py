@@ -72,8 +72,16 @@ def part_holds(part: Part, context: dict[str, Any]) -> bool:
     return _OPS[part.op](value, part.number)
 
 
-def applies(condition: str | None, context: dict[str, Any]) -> bool:
-    """Whether a validation with ``condition`` applies in ``context``."""
+def sheets_where(condition: str | None, contexts: list[tuple[int, dict[str, Any]]]) -> list[int]:
+    """The sheets (of ``(sheet, context)`` pairs) to which a validation with ``condition`` applies."""
     if condition is None:
-        return True
-    return all(part_holds(part, context) for part in split(condition))
+        return [sheet for sheet, _context in contexts]
+    parts = split(condition)
+    out = []
+    for sheet, context in contexts:
+        for part in parts:
+            if not part_holds(part, context):
+                break
+        else:
+            out.append(sheet)
+    return out

@@ -272,7 +272,7 @@ def parse(text: str) -> Parsed:
         try:
             reduced = reduce(text)
             found = tokens(reduced.tags) if reduced.rest is None else None
-            return _facts(_tree(env, reduced.text, found), nodes, reduced.reads)
+            return _facts(_tree(env, reduced.text if found is None else "", found), nodes, reduced.reads)
         except TemplateSyntaxError:
             # Jinja's own error, at Jinja's own line: parse the template as written.
             return _facts(_tree(env, text), nodes)

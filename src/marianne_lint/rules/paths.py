@@ -23,12 +23,11 @@ input) every check that looks at the filesystem is skipped.
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 
-from marianne_lint import filesystem
+from marianne_lint import filesystem, format_fields
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.positions import PNode, Span
 from marianne_lint.rules.base import Context, Rule
@@ -543,10 +542,7 @@ def _leading_root(ctx: Context, template: str) -> str | None:
     Returns the leading text, or None when that cannot be told statically (an
     unknown or malformed placeholder, which fails at run time anyway).
     """
-    try:
-        parts = list(string.Formatter().parse(template))
-    except ValueError:
-        return None
+    parts = format_fields.pieces(template)
     if not parts:
         return None
     literal, field, _spec, _conversion = parts[0]
@@ -554,8 +550,7 @@ def _leading_root(ctx: Context, template: str) -> str | None:
         return literal
     if not field:
         return None
-    root = re.match(r"[^.\[]*", field)
-    name = root.group(0) if root else ""
+    name = format_fields.root(field)
     if name == "workspace":
         return "/"  # the workspace is absolute when validations run
     if name in _VALIDATION_BUILTINS:

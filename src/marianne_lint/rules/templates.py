@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import difflib
 import re
-import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-from marianne_lint import template_parse
+from marianne_lint import format_fields, template_parse
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.positions import Span
 from marianne_lint.rules.base import Context, Rule
@@ -603,26 +602,6 @@ class UnknownTemplateFilter(Rule):
 # -- rules: validation paths and commands ------------------------------------------------------
 
 
-def _root(field: str) -> str:
-    match = re.match(r"[^.\[]*", field)
-    return match.group(0) if match else field
-
-
-def _format_fields(text: str) -> list[tuple[str, str, str | None]]:
-    """(field, format spec, conversion) of every replacement field, nested specs included.
-
-    Raises ValueError for a malformed format string, as ``str.format`` does.
-    """
-    out: list[tuple[str, str, str | None]] = []
-    for _literal, field, spec, conversion in string.Formatter().parse(text):
-        if field is None:
-            continue
-        out.append((field, spec or "", conversion))
-        if spec and "{" in spec:
-            out.extend(_format_fields(spec))
-    return out
-
-
 def _stays(found: list[str]) -> str:
     return "stays" if len(set(found)) == 1 else "stay"
 
@@ -686,7 +665,7 @@ class ValidationPathPlaceholder(Rule):
                     continue
                 where = f"{_label(index, rule)} {key} '{value}'"
                 try:
-                    fields = _format_fields(value)
+                    fields = format_fields.fields(value)
                 except ValueError as exc:
                     yield Finding(
                         self.name,
@@ -697,7 +676,7 @@ class ValidationPathPlaceholder(Rule):
                     continue
                 reported: set[str] = set()
                 for field, spec, conversion in fields:
-                    root = _root(field)
+                    root = format_fields.root(field)
                     if root in reported:
                         continue
                     reported.add(root)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from marianne_lint.conditions import applies, split
+from marianne_lint.conditions import sheets_where, split
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.positions import Span
 from marianne_lint.rules.base import Context, Rule
@@ -49,7 +49,7 @@ def applicability(ctx: Context) -> list[list[int]]:
     out = []
     for rule in ctx.score.validations:
         if rule.condition not in by_condition:
-            by_condition[rule.condition] = [sheet for sheet, context in contexts if applies(rule.condition, context)]
+            by_condition[rule.condition] = sheets_where(rule.condition, contexts)
         out.append(by_condition[rule.condition])
     ctx.cache["applicability"] = out
     return out
