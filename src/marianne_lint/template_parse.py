@@ -161,26 +161,28 @@ def reduce(text: str) -> Reduced:
     reads: list[tuple[str, int]] = []
     tags: list[tuple[int, str]] = []
     seen: set[str] = set()
-    position = 0
+    counted = 0  # line breaks are counted up to here: ``line`` is the line there
     line = 1
     for tag in _NEXT_TAG.finditer(text):
-        begin = tag.start()
-        line += text.count("\n", position, begin)
         written = tag.group()
-        if len(written) == 2 or (written[1] == "%" and _RAW.match(written)):
+        kind = written[1]
+        if (kind == "{" and written in seen) or (kind == "#" and len(written) > 2):
+            continue  # a repeat or a comment: nothing to learn from it, no need for its line
+        begin = tag.start()
+        line += text.count("\n", counted, begin)
+        counted = begin
+        if len(written) == 2 or (kind == "%" and _RAW.match(written)):
             return Reduced(tuple(tags), tuple(reads), line, text[begin:])
-        position = tag.end()
-        if written[1] == "%":
+        if kind == "%":
             tags.append((line, written))
-        elif written[1] == "{" and written not in seen:
+        else:
             seen.add(written)
             placeholder = _PLACEHOLDER.fullmatch(written)
             if placeholder is not None and placeholder.group(2) not in _NOT_NAMES:
                 reads.append((placeholder.group(2), line + placeholder.group(1).count("\n")))
             else:
                 tags.append((line, written))
-        line += written.count("\n")
-    return Reduced(tuple(tags), tuple(reads), line + text.count("\n", position))
+    return Reduced(tuple(tags), tuple(reads), line + text.count("\n", counted))
 
 
 # -- tokens for the parser ---------------------------------------------------------------------
@@ -352,7 +354,11 @@ def _facts(tree: Any, nodes: Any, placeholders: tuple[tuple[str, int], ...] = ()
     calls: list[tuple[str, str, int]] = []
     in_macro = False
     compile_error: tuple[int, str] | None = None
+    wanted: tuple[type, ...] = (nodes.Name, nodes.Filter, nodes.Test, nodes.Macro, nodes.CallBlock)
+    wanted += (nodes.Import, nodes.FromImport, nodes.Block)
     for node, parent, in_loop in _walk(tree, nodes.Node, nodes.For):
+        if not isinstance(node, wanted):  # most nodes: constants, outputs, operators...
+            continue
         if isinstance(node, nodes.Name):
             if node.ctx == "load":
                 loaded.add(node.name)
