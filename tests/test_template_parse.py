@@ -40,7 +40,7 @@ def unreduced(text: str) -> Parsed:
 
 
 def check_same(text: str) -> None:
-    template_parse.parse.cache_clear()
+    template_parse.clear_caches()
     assert summary(template_parse.parse(text)) == summary(unreduced(text)), text
 
 
@@ -107,7 +107,7 @@ def test_reduction_stops_where_a_tag_is_not_certain() -> None:
 
 
 def test_a_syntax_error_is_jinjas_own() -> None:
-    template_parse.parse.cache_clear()
+    template_parse.clear_caches()
     parsed = template_parse.parse("ok {{ a }}\n\n{% if b %}\n{{ a }} and {{ c ) }}\n")
     assert not parsed.ok
     assert parsed.error_line == 4
@@ -339,3 +339,13 @@ def test_random_tags_agree(parts: list[str]) -> None:
     text = "".join(parts)
     check_tokens(text)
     check_same(text)
+
+
+def test_the_parse_cache_is_bounded() -> None:
+    template_parse.clear_caches()
+    for number in range(template_parse._CACHED_TEMPLATES + 10):
+        template_parse.parse(f"{{{{ a{number} }}}}")
+    assert len(template_parse._PARSED) == template_parse._CACHED_TEMPLATES
+    huge = "{{ a }}" + "x" * template_parse._CACHED_TEXT_LIMIT
+    assert template_parse.parse(huge).ok
+    assert huge not in template_parse._PARSED

@@ -104,7 +104,7 @@ def test_each_template_is_parsed_once_per_document(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(template_parse, "reduce", counting)
     monkeypatch.setattr(jinja2.parser.Parser, "__init__", counting_parser)
-    template_parse.parse.cache_clear()
+    template_parse.clear_caches()
     lint_text(EVERYWHERE)
     assert sorted(parsed) == sorted(set(parsed))
     assert len(parsed) == 2  # the prompt and the one prelude path

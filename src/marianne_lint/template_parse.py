@@ -35,7 +35,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -209,7 +208,7 @@ def tokens(tags: tuple[tuple[int, str], ...]) -> list[Any] | None:
     from jinja2.lexer import Token
 
     out: list[Any] = []
-    append = out.append
+    append, new = out.append, tuple.__new__
     for line, written in tags:
         found = _TAG_TOKENS.get(written)
         if found is None:
@@ -219,7 +218,7 @@ def tokens(tags: tuple[tuple[int, str], ...]) -> list[Any] | None:
         if not found:
             return None
         for offset, kind, value in found:
-            append(Token(line + offset, kind, value))
+            append(new(Token, (line + offset, kind, value)))  # Token(...) minus a Python-level __new__
     return out
 
 
@@ -264,9 +263,34 @@ def _tag_tokens(written: str) -> tuple[tuple[int, str, Any], ...]:
 # -- parsing -----------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=256)
 def parse(text: str) -> Parsed:
-    """Parse ``text`` as Jinja does when it compiles a template (nothing is rendered)."""
+    """Parse ``text`` as Jinja does when it compiles a template (nothing is rendered).
+
+    Remembered for the life of the process (several documents may share a
+    template file), up to a bounded amount of text.
+    """
+    found = _PARSED.get(text)
+    if found is None:
+        found = _parse(text)
+        if len(text) <= _CACHED_TEXT_LIMIT:
+            if len(_PARSED) >= _CACHED_TEMPLATES:
+                del _PARSED[next(iter(_PARSED))]  # the oldest
+            _PARSED[text] = found
+    return found
+
+
+_PARSED: dict[str, Parsed] = {}
+_CACHED_TEMPLATES = 128
+_CACHED_TEXT_LIMIT = 256 * 1024  # so the cache holds at most 32 MiB of template text
+
+
+def clear_caches() -> None:
+    """Forget the templates and tags parsed so far (for tests)."""
+    _PARSED.clear()
+    _TAG_TOKENS.clear()
+
+
+def _parse(text: str) -> Parsed:
     from jinja2 import TemplateSyntaxError, nodes
 
     env = environment()
