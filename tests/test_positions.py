@@ -222,3 +222,17 @@ def test_dependency_cycle_points_at_the_first_edge_with_the_others_related() -> 
     (finding,) = [d for d in lint_text(text) if d.rule == "dependency-cycle"]
     assert (finding.line, finding.column) == (7, 9)
     assert [(r.line, r.column) for r in finding.related] == [(8, 9)]
+
+
+def test_raw_finds_keys_by_their_text() -> None:
+    from marianne_lint.rules.base import Context
+
+    text = "3: three\ntrue: yes\n.inf: big\nword: w\n"
+    loaded = load(text)
+    assert loaded.root is not None
+    ctx = Context(path="t.yaml", kind="score", model=None, data=loaded.data, root=loaded.root, loaded=loaded)  # type: ignore[arg-type]
+    assert ctx.raw(3) == "three" and ctx.raw("3") == "three"
+    assert ctx.raw("True") is True  # YAML 1.1: 'yes' is a boolean; the key true reads as 'True'
+    assert ctx.raw("inf") == "big"
+    assert ctx.raw("word") == "w"
+    assert ctx.raw("missing") is None and ctx.raw("nested", "deeper") is None

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 KINDS = ("score", "conductor", "instrument", "fleet")
 
 
+#: What ``str()`` makes of the YAML keys that are not strings but may read as a word.
+_NON_STRING_TEXTS = frozenset({"True", "False", "None", "inf", "nan"})
+
+
 @dataclass(slots=True)
 class Context:
     """One validated document, as the rules see it."""
@@ -74,6 +78,8 @@ class Context:
                 if step in value:
                     value = value[step]
                     continue
+                if isinstance(step, str) and step.isidentifier() and step not in _NON_STRING_TEXTS:
+                    return None  # no number, boolean, null or date key reads as this word
                 text = str(step)
                 match = [key for key in value if str(key) == text]
                 if not match:
