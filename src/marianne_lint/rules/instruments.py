@@ -197,16 +197,24 @@ class KnownInstruments:
         return sorted(names)
 
 
+#: The shipped profiles: name -> where it is defined, and the MCP flag of the YAML CLI ones.
+_BUILTIN_NAMES: dict[str, str] = {
+    builtin.name: "built in" if builtin.origin == "yaml" else "built in (native)"
+    for builtin in BUILTIN_PROFILES.values()
+}
+_BUILTIN_MCP_FLAGS: dict[str, str | None] = {
+    builtin.name: builtin.mcp_config_flag
+    for builtin in BUILTIN_PROFILES.values()
+    if builtin.origin == "yaml" and builtin.kind == "cli"
+}
+
+
 def known_instruments(ctx: Context) -> KnownInstruments:
     """The known names for this score (cached per document)."""
     cached = ctx.cache.get("known_instruments")
     if isinstance(cached, KnownInstruments):
         return cached
-    known = KnownInstruments()
-    for builtin in BUILTIN_PROFILES.values():
-        known.profiles[builtin.name] = "built in" if builtin.origin == "yaml" else "built in (native)"
-        if builtin.origin == "yaml" and builtin.kind == "cli":
-            known.mcp_flags[builtin.name] = builtin.mcp_config_flag
+    known = KnownInstruments(dict(_BUILTIN_NAMES), dict(_BUILTIN_MCP_FLAGS))
     folders: list[FsPath] = []
     if bool(ctx.option(HOME_OPTION, False)):
         known.home_read = True
