@@ -156,7 +156,8 @@ class Reduced:
 
 def reduce(text: str) -> Reduced:
     """The template's block tags and unusual expression tags at their lines, minus everything else."""
-    text = _LINE_BREAK.sub("\n", text)  # as Jinja's lexer does, so that line counts agree
+    if "\r" in text:
+        text = _LINE_BREAK.sub("\n", text)  # as Jinja's lexer does, so that line counts agree
     reads: list[tuple[str, int]] = []
     tags: list[tuple[int, str]] = []
     seen: set[str] = set()
