@@ -55,26 +55,13 @@ class Parsed:
     assigned: frozenset[str] = frozenset()
     """Names the template binds itself (set, for, macro, with, import, call parameters)."""
     reads: tuple[tuple[str, int, str], ...] = ()
-    """Reads of names: (name, line, how: "plain", "tested" or "default"); the first use of each kept."""
+    """Reads of names: (name, line, how: "plain", "tested" or "default"); a tag written again with
+    the same text is read once, at its first line."""
     calls: tuple[tuple[str, str, int], ...] = ()
-    """Filters and tests used: ("filter" or "test", name, line); the first use of each kept."""
+    """Filters and tests used: ("filter" or "test", name, line), likewise."""
 
 
 # -- the environment ---------------------------------------------------------------------------
-
-
-class _Permissive(dict[str, Any]):
-    """A filters/tests table that claims to have every name (unknown ones are a rule of their own)."""
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return super().get(key, _no_filter)
-
-
-def _no_filter(value: Any, *args: Any, **kwargs: Any) -> Any:  # never called: nothing is rendered
-    return value
 
 
 _ENV: Environment | None = None
@@ -89,8 +76,6 @@ def environment() -> Environment:
 
         env = Environment()
         _KNOWN = (frozenset(env.filters), frozenset(env.tests))
-        env.filters = _Permissive(env.filters)
-        env.tests = _Permissive(env.tests)
         _ENV = env
     return _ENV
 
@@ -213,9 +198,11 @@ def tokens(tags: tuple[tuple[int, str], ...]) -> list[Any] | None:
     for line, written in tags:
         found = _TAG_TOKENS.get(written)
         if found is None:
-            if len(_TAG_TOKENS) > 50_000:
-                _TAG_TOKENS.clear()
-            found = _TAG_TOKENS[written] = _tag_tokens(written)
+            found = _tag_tokens(written)
+            if len(written) <= 256:  # short tags repeat; a long one is not worth keeping
+                if len(_TAG_TOKENS) >= 20_000:
+                    _TAG_TOKENS.clear()
+                _TAG_TOKENS[written] = found
         if not found:
             return None
         for offset, kind, value in found:
@@ -330,10 +317,10 @@ def lex_data(text: str) -> Iterator[tuple[int, str]] | None:
     from jinja2 import TemplateSyntaxError
 
     try:
-        tokens = list(environment().lex(text))
+        lexed = list(environment().lex(text))
     except TemplateSyntaxError:
         return None
-    return _data_offsets(text, tokens)
+    return _data_offsets(text, lexed)
 
 
 def _data_offsets(text: str, tokens: list[tuple[int, str, str]]) -> Iterator[tuple[int, str]]:

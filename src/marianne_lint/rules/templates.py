@@ -113,11 +113,6 @@ def _variables(ctx: Context) -> dict[str, Any]:
 # -- the prompt templates of a score -------------------------------------------------------------
 
 
-def parse_template(ctx: Context, text: str) -> Parsed:
-    """Parse ``text`` with Jinja's parser (never rendered); shared by every rule."""
-    return template_parse.parse(text)
-
-
 @dataclass(frozen=True, slots=True)
 class PromptSource:
     """The prompt template of a score: inline, or the contents of ``template_file``."""
@@ -144,7 +139,7 @@ def prompt_sources(ctx: Context) -> list[PromptSource]:
     if prompt.template:
         out.append(
             PromptSource(
-                ("prompt", "template"), "prompt.template", prompt.template, True, parse_template(ctx, prompt.template)
+                ("prompt", "template"), "prompt.template", prompt.template, True, template_parse.parse(prompt.template)
             )
         )
     written = ctx.raw("prompt", "template_file")
@@ -153,7 +148,7 @@ def prompt_sources(ctx: Context) -> list[PromptSource]:
         if text is not None:
             out.append(
                 PromptSource(
-                    ("prompt", "template_file"), f"template file '{written}'", text, False, parse_template(ctx, text)
+                    ("prompt", "template_file"), f"template file '{written}'", text, False, template_parse.parse(text)
                 )
             )
     ctx.cache["templates.prompt_sources"] = out
@@ -584,7 +579,7 @@ class UnknownTemplateFilter(Rule):
                     suggestion=f"did you mean '{close}'?" if close else f"use one of Jinja's built-in {kind}s",
                 )
         for item in _injection_items(ctx):
-            parsed = parse_template(ctx, item.written)
+            parsed = template_parse.parse(item.written)
             if not parsed.ok:
                 continue
             for kind, name, _line in unknown_filters(parsed):
@@ -850,7 +845,7 @@ class InjectionPathTemplate(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         defined = prompt_defined(ctx)
         for item in _injection_items(ctx):
-            parsed = parse_template(ctx, item.written)
+            parsed = template_parse.parse(item.written)
             span = ctx.key_span(*item.path)
             if not parsed.ok and parsed.error_line:
                 yield Finding(
