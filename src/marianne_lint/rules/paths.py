@@ -31,7 +31,7 @@ from marianne_lint import filesystem, format_fields
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.positions import PNode, Span
 from marianne_lint.rules.base import Context, Rule
-from marianne_lint.rules.validations import _CONTENT_TYPES, _FILE_TYPES
+from marianne_lint.rules.validations import _CONTENT_TYPES, path_keys
 from marianne_lint.sheets import VALIDATION_BUILTINS, injections
 
 _ENV_VAR = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
@@ -595,12 +595,7 @@ class RelativeValidationPath(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for index, rule in enumerate(ctx.score.validations):
-            keys = []
-            if rule.type in _FILE_TYPES:
-                keys.append("path")
-            if rule.type == "command_succeeds":
-                keys.append("working_directory")
-            for key in keys:
+            for key in path_keys(rule):
                 value = getattr(rule, key)
                 if not isinstance(value, str) or not value.strip() or "{{" in value:
                     continue

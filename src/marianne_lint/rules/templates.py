@@ -28,7 +28,7 @@ from marianne_lint import format_fields, template_parse
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.positions import Span
 from marianne_lint.rules.base import Context, Rule
-from marianne_lint.rules.validations import _FILE_TYPES
+from marianne_lint.rules.validations import path_keys
 from marianne_lint.sheets import VALIDATION_BUILTINS, Injection, injections, sheet_facts, sheet_list
 from marianne_lint.template_parse import Parsed, known_filters
 
@@ -250,15 +250,20 @@ def undefined_names(parsed: Parsed, defined: set[str]) -> dict[str, NameUse]:
     return {name: uses[name] for name in sorted(uses)}
 
 
-def unknown_filters(parsed: Parsed) -> list[tuple[str, str, int]]:
-    """(kind, name, first line) of filters and tests Jinja does not know, in order of first use."""
+def unknown_filters(parsed: Parsed) -> list[tuple[str, str, int, str]]:
+    """(kind, name, first line, suggestion) of filters and tests Jinja does not know, in order of first use."""
     filters, tests = known_filters()
     seen: dict[tuple[str, str], int] = {}
     for kind, name, line in parsed.calls:
         if name in (filters if kind == "filter" else tests):
             continue
         seen[(kind, name)] = min(seen.get((kind, name), line), line)
-    return [(kind, name, line) for (kind, name), line in sorted(seen.items(), key=lambda kv: (kv[1], kv[0]))]
+    out = []
+    for (kind, name), line in sorted(seen.items(), key=lambda kv: (kv[1], kv[0])):
+        close = _close(name, filters if kind == "filter" else tests)
+        suggestion = f"did you mean '{close}'?" if close else f"use one of Jinja's built-in {kind}s"
+        out.append((kind, name, line, suggestion))
+    return out
 
 
 # -- rules: the prompt template ----------------------------------------------------------------
@@ -564,33 +569,28 @@ class UnknownTemplateFilter(Rule):
     summary = "a template uses a Jinja filter or test that does not exist"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        filters, tests = known_filters()
         for source in prompt_sources(ctx):
             if not source.parsed.ok:
                 continue
-            for kind, name, line in unknown_filters(source.parsed):
-                known = filters if kind == "filter" else tests
-                close = _close(name, known)
+            for kind, name, line, suggestion in unknown_filters(source.parsed):
                 yield Finding(
                     self.name,
                     template_span(ctx, source, line, needle=name),
                     f"{source.where(line)} uses the {kind} '{name}', which Jinja does not have: rendering the "
                     "prompt fails",
-                    suggestion=f"did you mean '{close}'?" if close else f"use one of Jinja's built-in {kind}s",
+                    suggestion=suggestion,
                 )
         for item in _injection_items(ctx):
             parsed = template_parse.parse(item.written)
             if not parsed.ok:
                 continue
-            for kind, name, _line in unknown_filters(parsed):
-                known = filters if kind == "filter" else tests
-                close = _close(name, known)
+            for kind, name, _line, suggestion in unknown_filters(parsed):
                 yield Finding(
                     self.name,
                     ctx.key_span(*item.path),
                     f"{item.label} '{item.written}' uses the {kind} '{name}', which Jinja does not have: the "
                     "path cannot be rendered",
-                    suggestion=f"did you mean '{close}'?" if close else f"use one of Jinja's built-in {kind}s",
+                    suggestion=suggestion,
                 )
 
 
@@ -651,10 +651,7 @@ class ValidationPathPlaceholder(Rule):
         facts = sheet_facts(ctx)
         reach: list[list[int]] | None = None
         for index, rule in enumerate(rules):
-            keys = ["path"] if rule.type in _FILE_TYPES else []
-            if rule.type == "command_succeeds":
-                keys.append("working_directory")
-            for key in keys:
+            for key in path_keys(rule):
                 value = getattr(rule, key, None)
                 if not isinstance(value, str) or not value or "{{" in value:
                     continue

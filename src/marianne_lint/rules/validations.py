@@ -15,6 +15,14 @@ _FILE_TYPES = ("file_exists", "file_modified", "content_contains", "content_rege
 _CONTENT_TYPES = ("content_contains", "content_regex")
 
 
+def path_keys(rule: Any) -> list[str]:
+    """The keys of a validation that Marianne fills with ``str.format`` and reads as paths."""
+    keys = ["path"] if rule.type in _FILE_TYPES else []
+    if rule.type == "command_succeeds":
+        keys.append("working_directory")
+    return keys
+
+
 def _raw_rule(ctx: Context, index: int) -> dict[Any, Any]:
     item = ctx.raw("validations", index)
     return item if isinstance(item, dict) else {}
