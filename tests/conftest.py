@@ -9,8 +9,8 @@ import pytest
 
 from marianne_lint.config import Config
 from marianne_lint.diagnostics import Diagnostic
-from marianne_lint.lint import Settings, lint_source
-from marianne_lint.source import decode
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.source import decode
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from marianne_lint import cache as cache_module
-from marianne_lint import cli
+from marianne_lint.commands import lint as cli
 
 SCORE = """\
 name: cached
@@ -50,8 +50,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def rules(diagnostics: list[dict[str, object]]) -> list[object]:
-    return sorted(d["rule"] for d in diagnostics)
+def rules(diagnostics: list[dict[str, object]]) -> list[str]:
+    return sorted(str(d["rule"]) for d in diagnostics)
 
 
 def entries(folder: Path) -> list[Path]:
@@ -62,7 +62,7 @@ def test_second_run_uses_the_cache(project: Path, capsys: pytest.CaptureFixture[
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     first = run(capsys, "score.yaml")
     assert len(entries(project)) == 1
-    import marianne_lint.lint as lint_module
+    import marianne_lint.pipeline as lint_module
 
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("an unchanged file was linted again")

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from conftest import GOOD
-from marianne_lint import __version__, cli
+from marianne_lint.commands import lint as cli
 from marianne_lint.config import Config
-from marianne_lint.lint import Settings, lint_source
-from marianne_lint.source import read_path
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.source import read_path
+from marianne_lint.version import __version__
 
 #: An error (a cycle, line 7 with a related line 8) and a warning (line 13).
 FAULTY = GOOD.replace(
@@ -402,7 +403,7 @@ def test_rules_shows_one_rule(capsys: pytest.CaptureFixture[str], token: str) ->
     code, out, _ = run(capsys, "rules", token)
     assert code == 0
     assert out.startswith("ML201 dependency-cycle (error; score)\n")
-    assert "Failing::" in out and "Passing::" in out
+    assert "Failing:\n" in out and "Passing:\n" in out and "``" not in out
 
 
 def test_rules_shows_options(capsys: pytest.CaptureFixture[str]) -> None:

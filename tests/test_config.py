@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from marianne_lint import cli
+from marianne_lint.commands import lint as cli
 
 #: idle-timeout-too-short (ML302, warning) on line 11 with the default floor of 120 s.
 SCORE = """\

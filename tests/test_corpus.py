@@ -16,9 +16,9 @@ import pytest
 from conftest import shared_dir
 from marianne_lint.config import Config
 from marianne_lint.diagnostics import Diagnostic, Severity
-from marianne_lint.lint import Result, Settings, lint_source
-from marianne_lint.loader import load
-from marianne_lint.source import read_path
+from marianne_lint.pipeline import Result, Settings, lint_source
+from marianne_lint.reading.loader import load
+from marianne_lint.reading.source import read_path
 
 
 def verdicts() -> list[dict[str, Any]]:

@@ -13,8 +13,8 @@ from pathlib import Path
 from conftest import shared_dir
 from marianne_lint.config import Config
 from marianne_lint.diagnostics import Severity
-from marianne_lint.lint import Settings, lint_source
-from marianne_lint.source import read_path
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.source import read_path
 
 LISTED = Path(__file__).parent / "data" / "corpus_findings.txt"
 

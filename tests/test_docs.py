@@ -1,7 +1,7 @@
 """The documentation: docs/rules.md in sync with the registry, the rules' examples true, the guides sound.
 
 Every ``Failing`` example of a rule's docstring must make that rule fire, every ``Passing``
-example must not. Examples are fragments; :func:`marianne_lint.docgen.runnable` completes them
+example must not. Examples are fragments; :func:`marianne_lint.report.docgen.runnable` completes them
 into whole documents by the convention written in ``docgen``'s module docstring. Each example is
 linted as a file in its own empty temporary folder, with every rule enabled.
 """
@@ -19,12 +19,11 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]
 
-from marianne_lint import docgen
 from marianne_lint.config import Config
-from marianne_lint.lint import Settings, lint_source
-from marianne_lint.report import RULE_URL
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.source import decode
+from marianne_lint.report import RULE_URL, docgen
 from marianne_lint.rules import RULES, Rule
-from marianne_lint.source import decode
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -117,7 +116,7 @@ def test_each_section_has_code_severity_kinds_options_and_doc() -> None:
 
 def test_docgen_check_reports_a_stale_file(tmp_path: Path) -> None:
     target = tmp_path / "rules.md"
-    command = [sys.executable, "-m", "marianne_lint.docgen", "--check", "--output", str(target)]
+    command = [sys.executable, "-m", "marianne_lint.report.docgen", "--check", "--output", str(target)]
     missing = subprocess.run(command, capture_output=True, text=True, check=False)
     assert missing.returncode == 1 and "missing" in missing.stderr and docgen.COMMAND in missing.stderr
     target.write_text(docgen.render() + "\nhand edit\n", encoding="utf-8")
@@ -300,9 +299,48 @@ def test_gitlab_guide(tmp_path: Path) -> None:
 
 def test_editor_guide_names_the_schemas_and_the_modeline() -> None:
     text = (DOCS / "editor.md").read_text(encoding="utf-8")
-    from marianne_lint.schema_export import schema_file_name, schema_id
+    from marianne_lint.building.schema_export import schema_file_name, schema_id
 
     for kind in ("score", "conductor", "instrument", "fleet"):
         assert schema_file_name(kind) in text
     assert f"# yaml-language-server: $schema={schema_id('score')}" in text
     assert "yaml.schemas" in text and "YAML 1.1" in text and "YAML 1.2" in text
+
+
+# -- documented versions exist --------------------------------------------------------------------
+
+_DOCUMENTED_REF = re.compile(r"^\s*rev:\s*(\S+)|marianne-lint@([0-9A-Za-z._/-]+)", re.M)
+
+
+def documented_refs() -> list[tuple[str, str]]:
+    """(file, ref) for every ``rev:`` and ``marianne-lint@REF`` in the README, docs and hooks."""
+    root = Path(__file__).resolve().parents[1]
+    files = [root / "README.md", *sorted((root / "docs").glob("*.md")), *sorted((root / "hooks").glob("*"))]
+    found = []
+    for file in files:
+        if file.is_file():
+            for match in _DOCUMENTED_REF.finditer(file.read_text(encoding="utf-8")):
+                found.append((file.name, match.group(1) or match.group(2)))
+    return found
+
+
+def test_every_documented_rev_resolves_in_the_repository() -> None:
+    import shutil
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    refs = documented_refs()
+    assert len(refs) >= 5, refs  # README, pre-commit guide, hooks guide, example, CI guides
+    if shutil.which("git") is None or not (root / ".git").exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must run in a git checkout: documented revisions cannot be checked")
+        pytest.skip("not a git checkout")
+    shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=root, capture_output=True, text=True)
+    if shallow.stdout.strip() == "true":
+        pytest.skip("a shallow clone does not hold the history the documented commits are in")
+    missing = []
+    for name, ref in refs:
+        probe = subprocess.run(["git", "cat-file", "-e", f"{ref}^{{commit}}"], cwd=root, capture_output=True)
+        if probe.returncode != 0:
+            missing.append(f"{name}: {ref}")
+    assert not missing, f"documented revisions that do not exist in this repository: {missing}"

@@ -27,9 +27,9 @@ import pytest
 from pydantic import BaseModel
 
 from conftest import shared_dir
-from marianne_lint.loader import load
-from marianne_lint.models import root_model
-from marianne_lint.schema_export import schema_file_name
+from marianne_lint.building.models import root_model
+from marianne_lint.building.schema_export import schema_file_name
+from marianne_lint.reading.loader import load
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = ROOT / "schema"
@@ -420,7 +420,7 @@ def test_hover_shows_the_description(lsp: LspClient, kind: str, text: str, line:
                                      definition: str | None, field: str) -> None:
     model: type[BaseModel] = root_model(kind)
     if definition is not None:
-        from marianne_lint.schema_export import _models_by_name
+        from marianne_lint.building.schema_export import _models_by_name
 
         model = _models_by_name(model)[definition]
     description = model.model_fields[field].description

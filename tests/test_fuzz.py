@@ -43,13 +43,13 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from conftest import shared_dir
+from marianne_lint.building.models import root_model
+from marianne_lint.building.models.introspect import unwrap
 from marianne_lint.config import Config
-from marianne_lint.kinds import KINDS
-from marianne_lint.lint import Settings, lint_source
-from marianne_lint.models import root_model
-from marianne_lint.models.introspect import unwrap
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.kinds import KINDS
+from marianne_lint.reading.source import decode
 from marianne_lint.report import FORMATS, Report, renderer
-from marianne_lint.source import decode
 from test_sarif import schema_errors
 
 SETTINGS = Settings.from_config(Config(select=["ALL"]))
@@ -488,7 +488,7 @@ def test_syntax_errors_after_a_yaml_1_1_line_break_are_on_the_editor_line(separa
     text = f'name: "a{separator}b"\nsheet: {{size: 1, total_items: 1}}\nprompt: {{template: hi}}\nbad: [1, 2\n'
     (finding,) = check(text.encode("utf-8"), "score")
     assert finding["rule"] == "yaml-syntax"
-    assert finding["line"] == 5  # the end of the file, where the list is still open
+    assert finding["line"] == 4  # the end of the file (the end of its last line), where the list is still open
 
 
 # -- through the command line --------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """Golden fixtures: every ``tests/fixtures/rules/**/NAME.yaml`` is linted with all rules on,
-and the findings must equal the lines of ``NAME.out`` (``NAME.yaml:LINE:COL: CODE``).
+and the findings must equal the lines of ``NAME.out``, whole:
+``NAME.yaml:LINE:COL: CODE SEVERITY: MESSAGE [RULE]`` (the concise format), so a message cannot
+change unseen.
 
 A fixture is linted as the kind its content shows; a first line
-``# kind: conductor`` (or instrument, fleet, score) forces the kind. Run with
-``UPDATE_GOLDEN=1`` to rewrite the .out files after checking the change by hand.
+``# kind: conductor`` (or instrument, fleet, score) forces the kind. To rewrite the .out files
+after a deliberate change, run ``UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py``
+and read the diff before committing it.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from marianne_lint.config import Config
-from marianne_lint.lint import Settings, lint_source
-from marianne_lint.source import read_path
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.source import read_path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 CASES = sorted(FIXTURES.rglob("*.yaml"))
@@ -32,7 +35,8 @@ def _render(case: Path) -> list[str]:
         read_path(str(case), case.name), settings, kind=match.group(1) if match else None, file_path=case
     )
     assert result is not None
-    return [f"{d.path}:{d.line}:{d.column}: {d.code}" for d in result.diagnostics]
+    return [f"{d.path}:{d.line}:{d.column}: {d.code} {d.severity.label}: {d.message} [{d.rule}]"
+            for d in result.diagnostics]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[str(c.relative_to(FIXTURES)) for c in CASES])
@@ -50,10 +54,17 @@ def test_every_rule_has_a_fixture() -> None:
     from marianne_lint.rules import RULES
 
     covered = {
-        line.split(": ", 1)[1].strip()
+        line.split(": ", 1)[1].split()[0]
         for out in FIXTURES.rglob("*.out")
-        for line in out.read_text().splitlines()
+        for line in out.read_text(encoding="utf-8").splitlines()
         if ": " in line
     }
     missing = [f"{r.code} {r.name}" for r in RULES if r.code not in covered]
     assert not missing, f"rules without a golden fixture that triggers them: {missing}"
+
+
+def test_every_golden_line_pins_severity_message_and_rule() -> None:
+    line_shape = re.compile(r"^[^:]+:\d+:\d+: ML\d{3} (error|warning|info): .+ \[[a-z0-9-]+\]$")
+    lines = [line for out in FIXTURES.rglob("*.out") for line in out.read_text(encoding="utf-8").splitlines()]
+    bad = [line for line in lines if line.strip() and not line_shape.match(line)]
+    assert lines and not bad, f"golden lines without severity, message and rule: {bad[:5]}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from marianne_lint import cli
+from marianne_lint.commands import lint as cli
 
 FAN_OUT = """\
 name: fan

@@ -13,12 +13,18 @@ from pathlib import Path
 import pytest
 
 from conftest import lint_text, shared_dir
-from marianne_lint.builtin_instruments import BUILTIN_PROFILES, LEGACY_BACKEND_TYPES, NATIVE_NAMES, YAML_NAMES
 from marianne_lint.config import Config, from_table
 from marianne_lint.diagnostics import Diagnostic
-from marianne_lint.lint import Settings, lint_source
-from marianne_lint.rules import instruments, option_defaults
-from marianne_lint.source import read_path
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.source import read_path
+from marianne_lint.rules import option_defaults
+from marianne_lint.rules.support import profiles as instruments
+from marianne_lint.rules.support.builtin_instruments import (
+    BUILTIN_PROFILES,
+    LEGACY_BACKEND_TYPES,
+    NATIVE_NAMES,
+    YAML_NAMES,
+)
 
 VALIDATIONS = """
 validations:

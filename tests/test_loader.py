@@ -17,7 +17,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from conftest import shared_dir
-from marianne_lint.loader import Limits, load
+from marianne_lint.reading.loader import Limits, load
 
 
 def same(ours: Any, ref: Any) -> bool:

@@ -28,8 +28,8 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from marianne_lint.config import Config
-from marianne_lint.lint import Settings, lint_source
-from marianne_lint.source import read_path
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.source import read_path
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from conftest import shared_dir
 from marianne_lint.diagnostics import Diagnostic, Related, Severity
-from marianne_lint.positions import Span
+from marianne_lint.reading.positions import Span
 from marianne_lint.report import FORMATS, Report, renderer
 from marianne_lint.rules import RULES
 
@@ -75,7 +75,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @cache
 def no_cache() -> tuple[str, ...]:
     """``--no-cache`` where the command line has a result cache: every run here must really lint."""
-    from marianne_lint import cli
+    from marianne_lint.commands import lint as cli
 
     return ("--no-cache",) if "--no-cache" in cli._lint_parser().format_help() else ()
 
@@ -239,7 +239,7 @@ def test_github_escaping_round_trips(
     path: str, message: str, suggestion: str | None, line: int, column: int, severity: Severity
 ) -> None:
     rule = RULES[line % len(RULES)]
-    d = Diagnostic(path, Span(line, column, line, column + 1), rule.code, rule.name, severity, message,
+    d = Diagnostic.at(path, Span(line, column, line, column + 1), rule.code, rule.name, severity, message,
                    (Related(path, 1, 1, "x"),), suggestion)
     (command,) = parse_github(renderer("github")(Report([d], 1, {})))
     assert command["file"] == path

@@ -13,9 +13,9 @@ from pathlib import Path
 from conftest import shared_dir
 from marianne_lint.config import Config
 from marianne_lint.diagnostics import Severity
-from marianne_lint.lint import Settings, lint_source
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.source import read_path
 from marianne_lint.rules import RULES
-from marianne_lint.source import read_path
 
 #: mzt validate's registered checks (spec part B §3.1) and the two defined but unregistered (§3.4).
 MZT_CHECKS = [

@@ -10,8 +10,8 @@ import pytest
 from conftest import lint_text
 from marianne_lint.config import Config
 from marianne_lint.diagnostics import Diagnostic, Severity
-from marianne_lint.lint import Settings, lint_source
-from marianne_lint.source import read_path
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.source import read_path
 
 VALIDATIONS = """validations:
   - type: file_exists

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from conftest import lint_text
-from marianne_lint.loader import load
-from marianne_lint.positions import Located, PNode
+from marianne_lint.reading.loader import load
+from marianne_lint.reading.positions import Located, PNode
 
 
 def root_of(text: str) -> PNode:

@@ -29,10 +29,10 @@ import pytest
 
 from conftest import shared_dir
 from marianne_lint.config import Config
-from marianne_lint.lint import Settings, lint_source
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.source import decode
 from marianne_lint.report import Report, renderer
 from marianne_lint.rules import BY_NAME
-from marianne_lint.source import decode
 
 DATA = Path(__file__).parent / "data"
 SCHEMA_FILE = DATA / "sarif-schema-2.1.0.json"
@@ -81,7 +81,7 @@ def schema_errors(document: object) -> list[str]:
 @cache
 def no_cache() -> tuple[str, ...]:
     """``--no-cache`` where the command line has a result cache: every run here must really lint."""
-    from marianne_lint import cli
+    from marianne_lint.commands import lint as cli
 
     return ("--no-cache",) if "--no-cache" in cli._lint_parser().format_help() else ()
 

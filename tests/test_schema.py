@@ -26,11 +26,9 @@ from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 
 from conftest import shared_dir
-from marianne_lint import schema_export
-from marianne_lint.kinds import KINDS
-from marianne_lint.loader import load
-from marianne_lint.models import root_model
-from marianne_lint.schema_export import (
+from marianne_lint.building import schema_export
+from marianne_lint.building.models import root_model
+from marianne_lint.building.schema_export import (
     BOOL_STRING_PATTERN,
     INT_KEY_PATTERN,
     INT_STRING_PATTERN,
@@ -38,9 +36,11 @@ from marianne_lint.schema_export import (
     NUMBER_STRING_PATTERN,
     POSITIVE_INT_KEY_PATTERN,
     SCHEMA_BASE_URL,
-    schema_command,
     schema_file_name,
 )
+from marianne_lint.commands.schema import schema_command
+from marianne_lint.reading.kinds import KINDS
+from marianne_lint.reading.loader import load
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = ROOT / "schema"
@@ -256,7 +256,7 @@ def test_every_property_and_definition_is_documented(kind: str) -> None:
 def test_every_model_field_is_in_the_schema(kind: str) -> None:
     schema = schema_of(kind)
     model = root_model(kind)
-    from marianne_lint.schema_export import _models_by_name
+    from marianne_lint.building.schema_export import _models_by_name
 
     for name, cls in _models_by_name(model).items():
         node = schema if cls is model else schema["$defs"][name]

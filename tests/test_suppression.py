@@ -5,9 +5,9 @@ from __future__ import annotations
 from conftest import codes, lint_text
 from marianne_lint.config import Config
 from marianne_lint.diagnostics import Diagnostic
-from marianne_lint.lint import Settings, lint_source
-from marianne_lint.loader import load
-from marianne_lint.source import decode
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.loader import load
+from marianne_lint.reading.source import decode
 from marianne_lint.suppression import parse
 
 #: A clean score whose stale detection timeout (line 11) is too short: one idle-timeout-too-short warning.
@@ -169,7 +169,7 @@ def test_parse_skips_scalars_but_finds_comments() -> None:
 
 def test_suppressing_a_syntax_error() -> None:
     broken = "name: x\nsheet: {size: 1\n"
-    assert rules_of(lint_text(broken)) == [(3, "yaml-syntax")]
+    assert rules_of(lint_text(broken)) == [(2, "yaml-syntax")]  # the end of the file is the end of line 2
     assert lint_text(broken + "# marianne-lint: disable-file=yaml-syntax\n") == []
 
 

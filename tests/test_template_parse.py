@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from conftest import shared_dir
-from marianne_lint import template_parse
-from marianne_lint.template_parse import Parsed, reduce
+from marianne_lint.rules.support import template_parse
+from marianne_lint.rules.support.template_parse import Parsed, reduce
 
 Summary = tuple[bool, int, str, frozenset[str], frozenset[str], dict[str, int], dict[tuple[str, str], int]]
 

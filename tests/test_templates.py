@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,11 @@ import jinja2.parser
 import pytest
 
 from conftest import lint_text, shared_dir
-from marianne_lint import format_fields, template_parse
 from marianne_lint.config import Config
 from marianne_lint.diagnostics import Diagnostic, Severity
-from marianne_lint.lint import Settings, lint_source
-from marianne_lint.source import read_path
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.source import read_path
+from marianne_lint.rules.support import format_fields, template_parse
 
 VALIDATIONS = """validations:
   - type: file_exists
@@ -118,14 +119,16 @@ def test_template_file_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     (tmp_path / "p.j2").write_text("Hi {{ topik }} {sheet_num} {{ x | nope }}\n", encoding="utf-8")
     target = tmp_path / "s.yaml"
     target.write_text(score("  template_file: p.j2\n"), encoding="utf-8")
+    from marianne_lint.reading import bounded
+
     reads: list[Path] = []
-    original = Path.read_bytes
+    original = bounded.read_regular
 
-    def counting(self: Path) -> bytes:
-        reads.append(self)
-        return original(self)
+    def counting(path: str | os.PathLike[str], max_bytes: int) -> bytes:
+        reads.append(Path(path))
+        return original(path, max_bytes)
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    monkeypatch.setattr(bounded, "read_regular", counting)
     diagnostics = lint_file(target)
     assert [p.name for p in reads].count("p.j2") == 1
     assert len(of(diagnostics, "undefined-template-variable")) == 2  # topik and x

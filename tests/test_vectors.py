@@ -23,8 +23,8 @@ import pytest
 from conftest import ROOT, shared_dir
 from marianne_lint.config import Config
 from marianne_lint.diagnostics import Diagnostic, Severity
-from marianne_lint.lint import Settings, lint_source
-from marianne_lint.source import read_path
+from marianne_lint.pipeline import Settings, lint_source
+from marianne_lint.reading.source import read_path
 
 FILESYSTEM_RULES = ["ML6"]
 
@@ -83,9 +83,9 @@ def test_index_lists_every_case() -> None:
 
 
 def _diagnostic(rule: str, line: int, severity: Severity) -> Diagnostic:
-    from marianne_lint.positions import Span
+    from marianne_lint.reading.positions import Span
 
-    return Diagnostic("input.yaml", Span(line, 1, line, 2), "ML000", rule, severity, "m")
+    return Diagnostic.at("input.yaml", Span(line, 1, line, 2), "ML000", rule, severity, "m")
 
 
 def test_scoring_logic() -> None:

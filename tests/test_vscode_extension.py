@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from marianne_lint.kinds import KINDS
-from marianne_lint.schema_export import schema_file_name
+from marianne_lint.building.schema_export import schema_file_name
+from marianne_lint.reading.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 EXT = ROOT / "vscode-schema"

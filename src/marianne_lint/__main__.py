@@ -1,5 +1,5 @@
 """``python -m marianne_lint``."""
 
-from marianne_lint.cli import main
+from marianne_lint.commands.lint import main
 
 raise SystemExit(main())

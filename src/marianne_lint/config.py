@@ -18,7 +18,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from marianne_lint.diagnostics import Severity
-from marianne_lint.kinds import KINDS
+from marianne_lint.reading.bounded import TooLarge, read_text
+from marianne_lint.reading.kinds import KINDS
+
+#: A configuration file larger than this is refused (a real one is a few hundred bytes).
+MAX_CONFIG_BYTES = 1024 * 1024
 
 LIST_KEYS = ("select", "ignore", "extend-select", "exclude")
 TABLE_KEYS = ("per-file-ignores", "severity", "kinds")
@@ -80,8 +84,8 @@ def find_config(start: Path) -> Path | None:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             try:
-                text = pyproject.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+                text = read_text(pyproject, MAX_CONFIG_BYTES)
+            except (OSError, UnicodeDecodeError, TooLarge):
                 continue
             if "marianne-lint" not in text:
                 continue  # cheap test first: most pyproject files are not ours
@@ -101,9 +105,14 @@ def load_config(path: Path, option_defaults: dict[str, Any]) -> Config:
     import tomllib
 
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
+        table = tomllib.loads(read_text(path, MAX_CONFIG_BYTES))
+    except TooLarge as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: it is larger than "
+                          f"{MAX_CONFIG_BYTES // 1024} KiB") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: it is not UTF-8 text") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     if path.name == "pyproject.toml":
@@ -134,13 +143,36 @@ def from_table(table: dict[str, Any], option_defaults: dict[str, Any], where: st
                 raise ConfigError(f"{where}: '{key}' must be a table")
             _table_key(config, key, value, where)
         elif key in option_defaults:
-            default = option_defaults[key]
-            if not isinstance(value, type(default)) and not (isinstance(default, float) and isinstance(value, int)):
-                raise ConfigError(f"{where}: option '{key}' must be a {type(default).__name__}, got {value!r}")
-            config.options[key] = value
+            config.options[key] = _option_value(key, value, option_defaults[key], where)
         else:
             raise ConfigError(f"{where}: unknown key '{key}'{did_you_mean(key, known)}")
     return config
+
+
+#: The smallest value of numeric options that have a bound besides "not negative".
+OPTION_MINIMUMS: dict[str, int] = {"max-file-size": 1, "max-depth": 1, "max-sheets": 1}
+
+
+def _option_value(key: str, value: Any, default: Any, where: str) -> Any:
+    """A checked option value: the default's type (a boolean is not a number), within its bounds."""
+    import math
+
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: option '{key}' must be true or false, got {value!r}")
+        return value
+    if isinstance(default, (int, float)):
+        wanted = "a whole number" if isinstance(default, int) else "a number"
+        allowed = (int,) if isinstance(default, int) else (int, float)
+        if isinstance(value, bool) or not isinstance(value, allowed):
+            raise ConfigError(f"{where}: option '{key}' must be {wanted}, got {value!r}")
+        lowest = OPTION_MINIMUMS.get(key, 0)
+        if not math.isfinite(value) or value < lowest:
+            raise ConfigError(f"{where}: option '{key}' must be {wanted} of at least {lowest}, got {value!r}")
+        return value
+    if not isinstance(value, type(default)):
+        raise ConfigError(f"{where}: option '{key}' must be a {type(default).__name__}, got {value!r}")
+    return value
 
 
 def _table_key(config: Config, key: str, value: dict[str, Any], where: str) -> None:

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
+from typing import Literal
 
-from marianne_lint.positions import Span
+from marianne_lint.reading.positions import Span
+
+#: Where each rule's documentation lives; ``{name}`` is the rule name.
+RULE_URL = "https://github.com/marianne-lint/marianne-lint/blob/main/docs/rules.md#{name}"
+
+
+def rule_url(name: str) -> str:
+    """The documentation link of a rule."""
+    return RULE_URL.format(name=name)
 
 
 class Severity(IntEnum):
@@ -38,28 +47,62 @@ class Related:
 
 
 @dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text between two 0-based offsets of the original text (end exclusive)."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A repair of a finding: text edits, and whether applying them is safe."""
+
+    message: str
+    applicability: Literal["safe", "unsafe"]
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """One finding at one place of one file."""
+    """One finding at one place of one file: what every front end (CLI, API, editor) reports.
+
+    Positions are 1-based; ``end_line``/``end_column`` are exclusive. ``url`` links to the
+    rule's documentation (filled from the rule name when not given).
+    """
 
     path: str
-    span: Span
+    line: int
+    column: int
+    end_line: int
+    end_column: int
     code: str
     rule: str
     severity: Severity
     message: str
     related: tuple[Related, ...] = ()
     suggestion: str | None = None
+    url: str = ""
+    fix: Fix | None = None
+
+    def __post_init__(self) -> None:
+        if not self.url:
+            object.__setattr__(self, "url", rule_url(self.rule))
+
+    @classmethod
+    def at(cls, path: str, span: Span, code: str, rule: str, severity: Severity, message: str,
+           related: tuple[Related, ...] = (), suggestion: str | None = None) -> Diagnostic:
+        """A finding over ``span``."""
+        return cls(path, span.line, span.column, span.end_line, span.end_column, code, rule, severity, message,
+                   related, suggestion)
 
     @property
-    def line(self) -> int:
-        return self.span.line
-
-    @property
-    def column(self) -> int:
-        return self.span.column
+    def span(self) -> Span:
+        return Span(self.line, self.column, self.end_line, self.end_column)
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
-        return (self.path, self.span.line, self.span.column, self.code, self.message)
+        return (self.path, self.line, self.column, self.code, self.message)
 
     def with_severity(self, severity: Severity) -> Diagnostic:
         return replace(self, severity=severity)
@@ -70,7 +113,7 @@ class Finding:
     """A finding before it is tied to a rule's code and a file path.
 
     Steps that do not know the rule registry (the loader, the structure step)
-    produce these; :func:`marianne_lint.rules.registry` turns them into
+    produce these; :mod:`marianne_lint.pipeline` turns them into
     :class:`Diagnostic` records.
     """
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from marianne_lint.diagnostics import Finding
-from marianne_lint.positions import Span
+from marianne_lint.reading.positions import Span, editor_lines
 
 _DIRECTIVE = re.compile(r"#\s*marianne-lint:\s*(disable-file|disable)\s*=\s*([A-Za-z0-9_,\- \t]*)")
 
@@ -84,9 +84,9 @@ def parse(text: str, text_spans: list[tuple[int, int]]) -> Suppressions:
         return found
     starts = sorted(text_spans)
     begins = [start for start, _ in starts]
-    lines = text.split("\n")
-    offset = 0
-    for number, line in enumerate(lines, start=1):
+    numbered = editor_lines(text)
+    lines = [line for _, line in numbered]
+    for number, (offset, line) in enumerate(numbered, start=1):
         for match in _DIRECTIVE.finditer(line):
             column = match.start()
             if column and not line[column - 1].isspace():
@@ -102,7 +102,6 @@ def parse(text: str, text_spans: list[tuple[int, int]]) -> Suppressions:
                 found.directives.append(
                     Directive(token, Span(number, start, number, start + len(token)), file_wide, target)
                 )
-        offset += len(line) + 1
     return found
 
 

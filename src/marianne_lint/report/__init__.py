@@ -6,13 +6,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 
-from marianne_lint.diagnostics import Diagnostic, Severity
+from marianne_lint.diagnostics import RULE_URL, Diagnostic, Severity, rule_url
 
 FORMATS = ("full", "concise", "json", "sarif", "github", "gitlab")
-
-#: Where each rule's documentation lives; ``{name}`` is the rule name.
-RULE_URL = "https://github.com/marianne-lint/marianne-lint/blob/main/docs/rules.md#{name}"
-
 
 @dataclass(frozen=True, slots=True)
 class Report:
@@ -34,8 +30,13 @@ def renderer(name: str) -> Callable[[Report], str]:
     return render
 
 
-def rule_url(name: str) -> str:
-    return RULE_URL.format(name=name)
+_CONTROL = {**{c: f"\\x{c:02x}" for c in range(0x20) if c != 0x09}, 0x7F: "\\x7f", 0x0A: "\\n", 0x0D: "\\r",
+            0x85: "\\x85", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: line breaks and other control characters escaped (``\\n``, ``\\x1b``)."""
+    return text.translate(_CONTROL)
 
 
 def fingerprints(report: Report) -> Iterator[tuple[Diagnostic, str]]:
@@ -49,7 +50,7 @@ def fingerprints(report: Report) -> Iterator[tuple[Diagnostic, str]]:
     seen: dict[str, int] = {}
     for d in report.diagnostics:
         line = report.lines.get((d.path, d.line), "").strip()
-        base = hashlib.sha256("\0".join((d.path, d.code, d.message, line)).encode("utf-8")).hexdigest()
+        base = hashlib.sha256("\0".join((d.path, d.code, d.message, line)).encode("utf-8", "surrogatepass")).hexdigest()
         count = seen.get(base, 0)
         seen[base] = count + 1
         yield d, base if count == 0 else hashlib.sha256(f"{base}:{count}".encode()).hexdigest()
@@ -59,9 +60,14 @@ def summary_line(report: Report) -> str:
     errors, warnings, infos = (report.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO))
     files = f"{report.files} file" + ("" if report.files == 1 else "s")
     if not report.diagnostics:
+        if report.files == 0:
+            return "No Marianne file found (0 files checked)."
         return f"All checks passed ({files} checked)."
     parts = []
     for count, word in ((errors, "error"), (warnings, "warning"), (infos, "info")):
         if count:
             parts.append(f"{count} {word}" + ("s" if count != 1 and word != "info" else ""))
     return f"Found {', '.join(parts)} ({files} checked)."
+
+
+__all__ = ["FORMATS", "RULE_URL", "Report", "fingerprints", "printable", "renderer", "rule_url", "summary_line"]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from marianne_lint.diagnostics import Diagnostic
-from marianne_lint.report import Report, summary_line
+from marianne_lint.report import Report, printable, summary_line
 
 
 def line_of(d: Diagnostic) -> str:
-    """``PATH:LINE:COL: CODE SEVERITY: MESSAGE [rule-name]``."""
-    return f"{d.path}:{d.line}:{d.column}: {d.code} {d.severity.label}: {d.message} [{d.rule}]"
+    """``PATH:LINE:COL: CODE SEVERITY: MESSAGE [rule-name]``, always one line (control characters escaped)."""
+    return f"{printable(d.path)}:{d.line}:{d.column}: {d.code} {d.severity.label}: {printable(d.message)} [{d.rule}]"
 
 
 def render(report: Report) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marianne_lint.diagnostics import Diagnostic
-from marianne_lint.report import Report, summary_line
+from marianne_lint.report import Report, printable, summary_line
 from marianne_lint.report.concise_format import line_of
 
 
@@ -12,8 +12,8 @@ def _excerpt(d: Diagnostic, text: str) -> list[str]:
     pad = " " * len(number)
     expanded = text.expandtabs(1)
     start = max(d.column - 1, 0)
-    if d.span.end_line == d.line and d.span.end_column > d.column:
-        width = d.span.end_column - d.column
+    if d.end_line == d.line and d.end_column > d.column:
+        width = d.end_column - d.column
     else:
         width = max(len(expanded.rstrip()) - start, 1)
     width = max(1, min(width, max(len(expanded.rstrip()) - start, 1)))
@@ -28,9 +28,10 @@ def render(report: Report) -> str:
         if text is not None:
             out.extend(_excerpt(d, text))
         for related in d.related:
-            out.append(f"  = related: {related.path}:{related.line}:{related.column}: {related.message}")
+            out.append(f"  = related: {printable(related.path)}:{related.line}:{related.column}: "
+                       f"{printable(related.message)}")
         if d.suggestion:
-            out.append(f"  = help: {d.suggestion}")
+            out.append(f"  = help: {printable(d.suggestion)}")
         out.append("")
     out.append(summary_line(report))
     return "\n".join(out) + "\n"

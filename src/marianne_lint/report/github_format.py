@@ -22,9 +22,9 @@ def _property(text: str) -> str:
 def render(report: Report) -> str:
     out = []
     for d in report.diagnostics:
-        props = [f"file={_property(d.path)}", f"line={d.span.line}", f"col={d.span.column}"]
-        if d.span.end_line >= d.span.line:
-            props += [f"endLine={d.span.end_line}", f"endColumn={d.span.end_column}"]
+        props = [f"file={_property(d.path)}", f"line={d.line}", f"col={d.column}"]
+        if d.end_line >= d.line:
+            props += [f"endLine={d.end_line}", f"endColumn={d.end_column}"]
         props.append(f"title={_property(f'{d.code} {d.rule}')}")
         message = d.message if not d.suggestion else f"{d.message} (help: {d.suggestion})"
         out.append(f"::{_LEVEL[d.severity]} {','.join(props)}::{_data(message)}")

@@ -28,7 +28,7 @@ def render(report: Report) -> str:
                 "check_name": d.rule,
                 "fingerprint": fingerprint,
                 "severity": _SEVERITY[d.severity],
-                "location": {"path": d.path, "lines": {"begin": d.span.line}},
+                "location": {"path": d.path, "lines": {"begin": d.line}},
             }
         )
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

@@ -6,16 +6,16 @@ import json
 from typing import Any
 
 from marianne_lint.diagnostics import Diagnostic, Severity
-from marianne_lint.report import Report, rule_url
+from marianne_lint.report import Report
 
 
 def as_dict(d: Diagnostic) -> dict[str, Any]:
     out: dict[str, Any] = {
         "path": d.path,
-        "line": d.span.line,
-        "column": d.span.column,
-        "end_line": d.span.end_line,
-        "end_column": d.span.end_column,
+        "line": d.line,
+        "column": d.column,
+        "end_line": d.end_line,
+        "end_column": d.end_column,
         "code": d.code,
         "rule": d.rule,
         "severity": d.severity.label,
@@ -25,7 +25,7 @@ def as_dict(d: Diagnostic) -> dict[str, Any]:
         ],
     }
     out["suggestion"] = d.suggestion or None  # always present, so every diagnostic has the same keys
-    out["url"] = rule_url(d.rule)
+    out["url"] = d.url
     return out
 
 

@@ -12,19 +12,28 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
 
-from marianne_lint import __version__
 from marianne_lint.diagnostics import Severity
 from marianne_lint.report import Report, fingerprints, rule_url
+from marianne_lint.report.rule_doc import as_markdown, as_text
+from marianne_lint.version import __version__
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
+def _quote(text: str) -> str:
+    """Percent-encode a path: a name that is not UTF-8 (read as surrogate escapes) keeps its bytes."""
+    try:
+        return quote(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        return quote(text.encode("utf-8", "surrogatepass"))
+
+
 def _uri(path: str) -> dict[str, str]:
     pure = PurePath(path)
     if pure.is_absolute():
-        return {"uri": "file://" + quote(pure.as_posix())}
-    return {"uri": quote(pure.as_posix()), "uriBaseId": "%SRCROOT%"}
+        return {"uri": "file://" + _quote(pure.as_posix())}
+    return {"uri": _quote(pure.as_posix()), "uriBaseId": "%SRCROOT%"}
 
 
 def _location(path: str, line: int, column: int, end_line: int | None = None, end_column: int | None = None) -> dict[
@@ -46,8 +55,8 @@ def render(report: Report) -> str:
             "id": rule.code,
             "name": rule.name,
             "shortDescription": {"text": rule.summary},
-            "fullDescription": {"text": rule.doc().split("\n\n", 1)[0].replace("\n", " ")},
-            "help": {"text": rule.doc(), "markdown": rule.doc()},
+            "fullDescription": {"text": as_text(rule.doc()).split("\n\n", 1)[0].replace("\n", " ")},
+            "help": {"text": as_text(rule.doc()), "markdown": as_markdown(rule.doc())},
             "helpUri": rule_url(rule.name),
             "defaultConfiguration": {"level": _LEVEL[rule.severity]},
             "properties": {"tags": [rule.code[:3] + "xx", *rule.kinds]},
@@ -62,7 +71,7 @@ def render(report: Report) -> str:
             "ruleIndex": index[d.code],
             "level": _LEVEL[d.severity],
             "message": {"text": text},
-            "locations": [_location(d.path, d.line, d.column, d.span.end_line, d.span.end_column)],
+            "locations": [_location(d.path, d.line, d.column, d.end_line, d.end_column)],
             "fingerprints": {"marianneLint/v1": fingerprint},
         }
         if d.related:

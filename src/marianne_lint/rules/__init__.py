@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from marianne_lint.config import Config, ConfigError, did_you_mean
+from marianne_lint.reading.source import DEFAULT_MAX_FILE_BYTES
 from marianne_lint.rules import graph, instruments, limits, paths, reading, schema, templates, validations
 from marianne_lint.rules.base import Context, Rule
-from marianne_lint.source import DEFAULT_MAX_FILE_BYTES
 
 RULES: list[Rule] = [
     reading.YamlSyntax(),
@@ -100,6 +100,32 @@ RULES: list[Rule] = [
     instruments.InstrumentAliasShadowsProfile(),
 ]
 
+_CODE = re.compile(r"^ML\d{3}$")
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+def registry_problems(rules: Iterable[Rule]) -> list[str]:
+    """What is wrong with a list of rules: repeated codes or names, malformed ones, no summary."""
+    problems: list[str] = []
+    codes: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for rule in rules:
+        label = type(rule).__name__
+        if rule.code in codes:
+            problems.append(f"{label}: code {rule.code} is also the code of {codes[rule.code]}")
+        if rule.name in names:
+            problems.append(f"{label}: name {rule.name!r} is also the name of {names[rule.name]}")
+        codes.setdefault(rule.code, label)
+        names.setdefault(rule.name, label)
+        if not _CODE.match(rule.code):
+            problems.append(f"{label}: code {rule.code!r} is not ML followed by three digits")
+        if not _NAME.match(rule.name):
+            problems.append(f"{label}: name {rule.name!r} is not kebab-case")
+        if not rule.summary or not type(rule).__doc__:
+            problems.append(f"{label}: a rule needs a one-line summary and a docstring")
+    return problems
+
+
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
 
@@ -110,6 +136,7 @@ READER_OPTIONS: dict[str, Any] = {
     "max-file-size": DEFAULT_MAX_FILE_BYTES,
     "max-depth": 200,
     "max-alias-nodes": 100_000,
+    "max-sheets": 100_000,
 }
 
 

@@ -10,27 +10,42 @@ selected, suppressed and given another severity like any other.
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path as FsPath
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from marianne_lint.diagnostics import Finding, Severity
-from marianne_lint.positions import Path, PNode, Span
+from marianne_lint.reading.positions import Path, PNode, Span, editor_lines
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from marianne_lint.loader import Loaded
-    from marianne_lint.models.score import JobConfig
+    from marianne_lint.building.models.score import JobConfig
+    from marianne_lint.reading.loader import Loaded
 
 KINDS = ("score", "conductor", "instrument", "fleet")
 
 
 #: What ``str()`` makes of the YAML keys that are not strings but may read as a word.
 _NON_STRING_TEXTS = frozenset({"True", "False", "None", "inf", "nan"})
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A value of the document together with where it is written: what :meth:`Context.at` returns."""
+
+    value: Any
+    """The value as loaded (before validation), or None when the path is absent."""
+    exists: bool
+    """True when the whole path is written in the file."""
+    key: Span
+    """The key of the path (its value for a list item); the nearest written ancestor's when absent."""
+    span: Span
+    """The value; the nearest written ancestor's when absent."""
 
 
 @dataclass(slots=True)
@@ -48,15 +63,23 @@ class Context:
     options: dict[str, Any] = field(default_factory=dict)
     file_path: FsPath | None = None
     """The file on disk, when there is one (not for standard input)."""
-    cache: dict[str, Any] = field(default_factory=dict)
-    """Shared results between rules of one document (for example the sheet graph)."""
     text: str = ""
     """The file's text, for rules that point inside a value (a line of a template)."""
+    memo: dict[Callable[..., Any], Any] = field(default_factory=dict, repr=False)
+    """Results computed once per document and shared by the rules (see :func:`per_document`)."""
 
     def line_text(self, number: int) -> str:
         """Line ``number`` (1-based) of the file, without its line break ("" when out of range)."""
-        lines: list[str] = self.cache.setdefault("_lines", self.text.split("\n"))
-        return lines[number - 1].rstrip("\r") if 0 < number <= len(lines) else ""
+        lines = _lines(self)
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+    def at(self, *path: Any) -> Placed:
+        """The value at ``path`` with its key and value spans: a rule names each path once."""
+        found = self.root.locate(path)
+        if found.depth == 0:
+            start = Span(1, 1, 1, 2)
+            return Placed(self.raw(*path) if found.exact else None, found.exact, start, start)
+        return Placed(self.raw(*path) if found.exact else None, found.exact, found.key_or_value, found.node.span)
 
     @property
     def score(self) -> JobConfig:
@@ -117,6 +140,31 @@ class Context:
 
     def option(self, name: str, default: Any) -> Any:
         return self.options.get(name, default)
+
+
+_Value = TypeVar("_Value")
+
+
+def per_document(compute: Callable[[Context], _Value]) -> Callable[[Context], _Value]:
+    """Make ``compute(ctx)`` run once per document: every rule that calls it shares the result.
+
+    The memo is keyed by the function itself (no string keys), and the result keeps its type.
+    """
+
+    @functools.wraps(compute)
+    def shared(ctx: Context) -> _Value:
+        if compute in ctx.memo:
+            return cast("_Value", ctx.memo[compute])
+        value = compute(ctx)
+        ctx.memo[compute] = value
+        return value
+
+    return shared
+
+
+@per_document
+def _lines(ctx: Context) -> list[str]:
+    return [line for _, line in editor_lines(ctx.text)]
 
 
 class Rule:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from marianne_lint.diagnostics import Finding, Severity
-from marianne_lint.rules.base import Context, Rule
-from marianne_lint.sheets import SheetFacts, sheet_facts, sheet_list
+from marianne_lint.rules.base import Context, Rule, per_document
+from marianne_lint.rules.support.sheets import SheetFacts, sheet_facts, sheet_list
 
 MAX_CYCLES = 50
 MAX_SEARCH_STEPS = 200_000
@@ -86,10 +86,9 @@ def elementary_cycles(graph: dict[int, list[int]], component: list[int]) -> tupl
     cycles: list[list[int]] = []
     steps = 0
     for start in component:
-        allowed = {m for m in members if m >= start}
         path = [start]
         on_path = {start}
-        iterators = [iter([t for t in graph[start] if t in allowed])]
+        iterators = [iter([t for t in graph[start] if t >= start and t in members])]
         while iterators:
             steps += 1
             if steps > MAX_SEARCH_STEPS or len(cycles) >= MAX_CYCLES:
@@ -104,32 +103,51 @@ def elementary_cycles(graph: dict[int, list[int]], component: list[int]) -> tupl
             elif target not in on_path:
                 path.append(target)
                 on_path.add(target)
-                iterators.append(iter([t for t in graph[target] if t in allowed]))
+                iterators.append(iter([t for t in graph[target] if t >= start and t in members]))
     return cycles, True
 
 
 def blocked_by(graph: dict[int, list[int]], cyclic: set[int]) -> dict[int, int]:
-    """Nodes outside the cycles that wait on one, directly or not -> the prerequisite that blocks them."""
-    blocked: dict[int, int] = {}
-    changed = True
-    while changed:
-        changed = False
-        for node in sorted(graph):
-            if node in cyclic or node in blocked:
+    """Nodes outside the cycles that wait on one, directly or not -> the prerequisite that blocks them.
+
+    The result is that of repeated passes over the nodes in order, each marking a node blocked by
+    the first of its prerequisites that is cyclic or already blocked, until nothing changes;
+    computed in O((nodes + edges) log nodes) as a shortest-path search over the times (pass,
+    position) at which those passes would mark each node.
+    """
+    import heapq
+
+    order = {node: position for position, node in enumerate(sorted(graph))}
+    waiting: dict[int, list[int]] = {}
+    for node, deps in graph.items():
+        for dep in deps:
+            waiting.setdefault(dep, []).append(node)
+    when: dict[int, tuple[int, int]] = {}  # node -> (pass, position) at which it is marked
+    queue: list[tuple[int, int, int]] = [(0, -1, node) for node in sorted(cyclic)]
+    while queue:
+        passes, position, node = heapq.heappop(queue)
+        if node in when:
+            continue
+        when[node] = (passes, position)
+        for waiter in waiting.get(node, ()):
+            if waiter in when or waiter in cyclic or waiter not in order:
                 continue
-            for dep in graph[node]:
-                if dep in cyclic or dep in blocked:
-                    blocked[node] = dep
-                    changed = True
-                    break
-    return blocked
+            mine = order[waiter]
+            heapq.heappush(queue, (passes if position < mine else passes + 1, mine, waiter))
+    blocked: dict[int, int] = {}
+    for node, (passes, position) in when.items():
+        if node in cyclic:
+            continue
+        for dep in graph[node]:
+            if dep in when and when[dep] < (passes, position):
+                blocked[node] = dep
+                break
+    return dict(sorted(blocked.items(), key=lambda item: when[item[0]]))
 
 
+@per_document
 def cycle_report(ctx: Context) -> tuple[list[list[int]], set[int], bool]:
     """Every cycle (rotated to start at its earliest written edge), the cyclic nodes, completeness."""
-    cached = ctx.cache.get("cycles")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
     facts = sheet_facts(ctx)
     graph = _graph(facts)
     edges = _edge_index(facts)
@@ -155,7 +173,6 @@ def cycle_report(ctx: Context) -> tuple[list[list[int]], set[int], bool]:
         rotated.append(cycle[first:] + cycle[:first])
     rotated.sort(key=lambda c: edge_position((c[0], c[1 % len(c)])))
     result = (rotated, cyclic, complete)
-    ctx.cache["cycles"] = result
     return result
 
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.rules.base import Context, Rule
-from marianne_lint.sheets import sheet_facts, sheet_list
+from marianne_lint.rules.support.sheets import sheet_facts, sheet_list
 
 
 class InvertedTokenThresholds(Rule):

@@ -27,12 +27,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 
-from marianne_lint import filesystem, format_fields
 from marianne_lint.diagnostics import Finding, Severity
-from marianne_lint.positions import PNode, Span
-from marianne_lint.rules.base import Context, Rule
+from marianne_lint.reading import filesystem
+from marianne_lint.reading.positions import PNode, Span
+from marianne_lint.rules.base import Context, Rule, per_document
+from marianne_lint.rules.support import format_fields
+from marianne_lint.rules.support.sheets import VALIDATION_BUILTINS, injections
 from marianne_lint.rules.validations import _CONTENT_TYPES, path_keys
-from marianne_lint.sheets import VALIDATION_BUILTINS, injections
 
 _ENV_VAR = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 _JINJA = ("{{", "{%", "{#")
@@ -48,18 +49,15 @@ _is_dir = filesystem.is_dir
 _resolve = filesystem.resolve  # ``Path.resolve()`` as Marianne calls it
 
 
+@per_document
 def base_dir(ctx: Context) -> FsPath | None:
     """The folder of the linted file (its real path), or None without a file on disk."""
     if ctx.file_path is None:
         return None
-    cached = ctx.cache.get("paths.base_dir")
-    if isinstance(cached, FsPath):
-        return cached
     path = ctx.file_path
     # The real folder of a file that is not a link is the real path of its folder, which the
     # other files of that folder share.
     folder = _resolve(path).parent if path.is_symlink() or path.name in ("", ".", "..") else _resolve(path.parent)
-    ctx.cache["paths.base_dir"] = folder
     return folder
 
 
@@ -99,10 +97,9 @@ class Workspace:
     """The absolute folder; None when it depends on the conductor's current folder or there is no file."""
 
 
+@per_document
 def workspace(ctx: Context) -> Workspace:
-    cached = ctx.cache.get("paths.workspace")
-    if isinstance(cached, Workspace):
-        return cached
+    """The score's workspace, written and resolved."""
     data = ctx.data if isinstance(ctx.data, dict) else {}
     written = str(data["workspace"]) if "workspace" in data else None
     resolved: FsPath | None = None
@@ -111,7 +108,6 @@ def workspace(ctx: Context) -> Workspace:
         if folder is not None:
             resolved = against(folder, written)
     found = Workspace(written, resolved)
-    ctx.cache["paths.workspace"] = found
     return found
 
 
@@ -333,7 +329,8 @@ class TemplateFileMissing(Rule):
     summary = "prompt.template_file does not exist or is not a file"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        written = ctx.raw("prompt", "template_file")
+        found = ctx.at("prompt", "template_file")
+        written = found.value
         if not isinstance(written, str) or not written:
             return
         path = _score_relative(ctx, written)
@@ -342,7 +339,7 @@ class TemplateFileMissing(Rule):
         problem = "is not a file" if _exists(path) else "does not exist"
         yield Finding(
             self.name,
-            ctx.key_span("prompt", "template_file"),
+            found.key,
             f"prompt.template_file '{written}' is {path}{_where(written)}, which {problem}; "
             f"no sheet prompt can be built from it{_literal_notes(written)}",
             suggestion="fix the path (relative paths start at the score's folder) or use prompt.template",
@@ -374,7 +371,8 @@ class SystemPromptFileMissing(Rule):
     summary = "backend.system_prompt_file does not exist"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        written = ctx.raw("backend", "system_prompt_file")
+        found = ctx.at("backend", "system_prompt_file")
+        written = found.value
         if not isinstance(written, str) or not written:
             return
         path = _score_relative(ctx, written)
@@ -387,7 +385,7 @@ class SystemPromptFileMissing(Rule):
         )
         yield Finding(
             self.name,
-            ctx.key_span("backend", "system_prompt_file"),
+            found.key,
             f"backend.system_prompt_file '{written}' is {path}{_where(written)}, which {problem}; "
             f"the instrument cannot read its system prompt{_literal_notes(written)}",
             suggestion="fix the path (relative paths start at the score's folder)",
@@ -419,7 +417,8 @@ class WorkingDirectoryMissing(Rule):
     summary = "backend.working_directory does not exist or is not a folder"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        written = ctx.raw("backend", "working_directory")
+        found = ctx.at("backend", "working_directory")
+        written = found.value
         if not isinstance(written, str) or not written:
             return
         path = _score_relative(ctx, written)
@@ -428,7 +427,7 @@ class WorkingDirectoryMissing(Rule):
         problem = "is a file, not a folder" if _exists(path) else "does not exist"
         yield Finding(
             self.name,
-            ctx.key_span("backend", "working_directory"),
+            found.key,
             f"backend.working_directory '{written}' is {path}{_where(written)}, which {problem}; "
             f"the instrument cannot be started there{_literal_notes(written)}",
             suggestion=f"create the folder (mkdir -p {path}) or fix the path",

@@ -143,7 +143,7 @@ class Yaml11BooleanValue(Rule):
     kinds = KINDS
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        from marianne_lint.models.introspect import annotation_at
+        from marianne_lint.building.models.introspect import annotation_at
 
         root = type(ctx.model)
         for note in ctx.loaded.notes:
@@ -241,9 +241,12 @@ class ResourceLimit(Rule):
     The bounds protect a commit hook or CI job from hostile or broken input:
     file size (``max-file-size``, bytes, default 5 MiB: a parsed file takes
     about 55 times its size in memory), nesting depth (``max-depth``, default
-    200) and the nodes that aliases may add
-    (``max-alias-nodes``, default 100000; a "billion laughs" file hits it).
-    A recursive alias is reported here too.
+    200), the nodes that aliases may add
+    (``max-alias-nodes``, default 100000; a "billion laughs" file hits it),
+    the sheets a score expands to (``max-sheets``, default 100000; a
+    ``fan_out`` or ``total_items`` of a billion would take gigabytes), and
+    integers too long for Python to print (more than 4300 digits). A
+    recursive alias is reported here too.
 
     Failing::
 
@@ -258,7 +261,7 @@ class ResourceLimit(Rule):
     code = "ML007"
     name = "resource-limit"
     severity = Severity.ERROR
-    summary = "the file is too large, too deep or expands too much through aliases"
+    summary = "the file is too large, too deep, or expands too much (aliases, sheets)"
     kinds = KINDS
     reported_by = "the reader"
 

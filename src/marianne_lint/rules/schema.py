@@ -1,7 +1,7 @@
 """ML1xx: the structure of a config, as Marianne's models define it.
 
 A ``schema-*`` finding means Marianne rejects the file. The structure step
-reports all of them (see :mod:`marianne_lint.structure`); this module holds
+reports all of them (see :mod:`marianne_lint.building.structure`); this module holds
 their documentation and the one structural rule that is only a warning:
 keys Marianne accepts and then ignores.
 """

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-from marianne_lint import format_fields, template_parse
 from marianne_lint.diagnostics import Finding, Severity
-from marianne_lint.positions import Span
-from marianne_lint.rules.base import Context, Rule
+from marianne_lint.reading.positions import Span
+from marianne_lint.rules.base import Context, Rule, per_document
+from marianne_lint.rules.support import format_fields, template_parse
+from marianne_lint.rules.support.sheets import VALIDATION_BUILTINS, Injection, injections, sheet_facts, sheet_list
+from marianne_lint.rules.support.template_parse import Parsed, known_filters
 from marianne_lint.rules.validations import path_keys
-from marianne_lint.sheets import VALIDATION_BUILTINS, Injection, injections, sheet_facts, sheet_list
-from marianne_lint.template_parse import Parsed, known_filters
 
 # -- the names Marianne defines ----------------------------------------------------------------
 
@@ -129,11 +129,9 @@ class PromptSource:
         return self.label if self.inline else f"line {line} of {self.label}"
 
 
+@per_document
 def prompt_sources(ctx: Context) -> list[PromptSource]:
     """The score's prompt templates (at most one), each read and parsed once per document."""
-    cached = ctx.cache.get("templates.prompt_sources")
-    if isinstance(cached, list):
-        return cached
     out: list[PromptSource] = []
     prompt = ctx.score.prompt
     if prompt.template:
@@ -151,7 +149,6 @@ def prompt_sources(ctx: Context) -> list[PromptSource]:
                     ("prompt", "template_file"), f"template file '{written}'", text, False, template_parse.parse(text)
                 )
             )
-    ctx.cache["templates.prompt_sources"] = out
     return out
 
 
@@ -162,14 +159,15 @@ def _read_template_file(ctx: Context, written: str) -> str | None:
         if ctx.file_path is None:
             return None
         path = ctx.file_path.parent / path
-    from marianne_lint import filesystem
+    from marianne_lint.reading import filesystem
+    from marianne_lint.reading.bounded import TooLarge
 
     limit = int(ctx.option("max-file-size", 5 * 1024 * 1024))
-    if not filesystem.is_file(path) or (filesystem.size(path) or 0) > limit:
+    if not filesystem.is_file(path):
         return None
     try:
-        return filesystem.read_bytes(path).decode("utf-8")
-    except (OSError, ValueError):
+        return filesystem.read_bytes(path, limit).decode("utf-8")
+    except (OSError, ValueError, TooLarge):
         return None
 
 

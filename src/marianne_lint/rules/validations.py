@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from marianne_lint.conditions import sheets_where, split
 from marianne_lint.diagnostics import Finding, Severity
-from marianne_lint.positions import Span
-from marianne_lint.rules.base import Context, Rule
-from marianne_lint.sheets import SheetFacts, sheet_facts
+from marianne_lint.reading.positions import Span
+from marianne_lint.rules.base import Context, Rule, per_document
+from marianne_lint.rules.support.conditions import sheets_where, split
+from marianne_lint.rules.support.sheets import SheetFacts, sheet_facts
 
 _FILE_TYPES = ("file_exists", "file_modified", "content_contains", "content_regex")
 _CONTENT_TYPES = ("content_contains", "content_regex")
@@ -46,11 +46,9 @@ def _label(ctx: Context, index: int, rule: Any) -> str:
     return text + ")"
 
 
+@per_document
 def applicability(ctx: Context) -> list[list[int]]:
     """For each validation, the sheets it applies to at run time."""
-    cached = ctx.cache.get("applicability")
-    if isinstance(cached, list):
-        return cached
     facts = sheet_facts(ctx)
     contexts = list(facts.contexts())
     by_condition: dict[str | None, list[int]] = {}  # scores repeat conditions: evaluate each once
@@ -59,7 +57,6 @@ def applicability(ctx: Context) -> list[list[int]]:
         if rule.condition not in by_condition:
             by_condition[rule.condition] = sheets_where(rule.condition, contexts)
         out.append(by_condition[rule.condition])
-    ctx.cache["applicability"] = out
     return out
 
 

@@ -1,0 +1,358 @@
+"""Validate loaded data against the model of its kind; errors become findings.
+
+Every pydantic error and every validator rejection becomes one finding with
+a ``schema-*`` rule (or the rule a cross-field validator names), at the
+position of the offending key or value, with a message that names the key,
+the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from marianne_lint.building.models import root_model
+from marianne_lint.building.models.base import CROSS_FIELD
+from marianne_lint.building.models.introspect import allowed_keys, key_index, model_at
+from marianne_lint.diagnostics import Finding
+from marianne_lint.reading.positions import Path, PNode, Span
+
+TOP = Span(1, 1, 1, 2)
+
+_TYPE_WORDS = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_parsing_size": "an integer of reasonable size",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string (quote it)",
+    "string_unicode": "a string",
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "set_type": "a list",
+    "tuple_type": "a list",
+    "model_type": "a mapping of settings",
+    "model_attributes_type": "a mapping of settings",
+    "path_type": "a path (a string)",
+    "none_required": "null",
+    "finite_number": "a finite number",
+}
+_RANGE_WORDS = {
+    "greater_than": ("greater than", "gt"),
+    "greater_than_equal": ("at least", "ge"),
+    "less_than": ("less than", "lt"),
+    "less_than_equal": ("at most", "le"),
+}
+_LENGTH_TYPES = {"too_short", "too_long", "string_too_short", "string_too_long"}
+_ENUM_TYPES = {"literal_error", "enum"}
+
+
+@dataclass(slots=True)
+class Built:
+    """The outcome of the structure step for one document."""
+
+    model: BaseModel | None
+    findings: list[Finding] = field(default_factory=list)
+
+
+def build(kind: str, data: Any, root: PNode | None) -> Built:
+    """Validate ``data`` as a config of ``kind``."""
+    model_cls = root_model(kind)
+    if data is None and kind == "conductor":
+        data = {}  # an empty conductor config means all defaults
+    if not isinstance(data, dict):
+        return Built(None, [_root_type_finding(kind, data, root)])
+    if kind == "conductor" and "use_baton" in data:
+        data = {key: value for key, value in data.items() if key != "use_baton"}  # the daemon drops it
+    try:
+        return Built(model_cls.model_validate(data))
+    except ValidationError as exc:
+        mapper = _ErrorMapper(model_cls, data, root)
+        findings: list[Finding] = []
+        seen: set[tuple[str, Span, str]] = set()
+        for error in exc.errors(include_url=False):
+            finding = mapper.finding(error)
+            marker = (finding.rule, finding.span, finding.message)
+            if marker not in seen:
+                seen.add(marker)
+                findings.append(finding)
+        return Built(None, findings)
+
+
+def _root_type_finding(kind: str, data: Any, root: PNode | None) -> Finding:
+    needs = {
+        "score": "a score needs at least name, sheet and prompt",
+        "conductor": "a conductor config is a mapping of settings",
+        "instrument": "an instrument profile needs at least name, display_name and kind",
+        "fleet": "a fleet file needs at least name, type: fleet and scores",
+    }[kind]
+    if data is None:
+        return Finding("schema-root-type", TOP, f"the file holds no YAML document; {needs}")
+    span = root.span if root is not None else TOP
+    return Finding(
+        "schema-root-type",
+        Span(span.line, span.column, span.line, span.column + 1),
+        f"the file holds {describe(data)}, not a mapping of keys; {needs}",
+    )
+
+
+def describe(value: Any) -> str:
+    """A short description of a value for messages."""
+    if value is None:
+        return "null (nothing after the colon)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple, set)):
+        return "a list"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f"the string {shown!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return f"{type(value).__name__} {str(value)[:40]!r}"
+
+
+def short(value: Any) -> str:
+    """A value as a user wrote it, kept short."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list, tuple, set)):
+        return describe(value)
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+#: Unknown keys of one file that get a did-you-mean guess; past that, findings come without one.
+MAX_GUESSES = 1000
+
+
+class _ErrorMapper:
+    """Turns pydantic error dicts into findings at file positions."""
+
+    def __init__(self, model_cls: type[BaseModel], data: Any, root: PNode | None) -> None:
+        self.model_cls = model_cls
+        self.data = data
+        self.root = root
+        self.guesses = 0
+        """How many did-you-mean guesses were made (they stop at :data:`MAX_GUESSES`)."""
+        self._allowed: dict[type[BaseModel] | None, tuple[list[str], str]] = {}
+
+    # -- paths and positions ----------------------------------------------------------------------
+    def dotted(self, loc: Path) -> str:
+        """``validations[2].type`` style rendering of a data path."""
+        out = ""
+        value: Any = self.data
+        for step in loc:
+            if step == "[key]":
+                continue
+            if isinstance(value, list) and isinstance(step, int):
+                out += f"[{step}]"
+                value = value[step] if 0 <= step < len(value) else None
+            else:
+                out += f".{step}" if out else str(step)
+                value = value.get(step) if isinstance(value, dict) else None
+        return out or "the top level"
+
+    def key_span(self, loc: Path) -> tuple[Span, bool]:
+        """The span of the key at ``loc`` (else its value, else the nearest ancestor); exactness."""
+        if self.root is None:
+            return TOP, False
+        found = self.root.locate(loc)
+        if found.depth == 0:
+            return TOP, found.exact
+        return found.key_or_value, found.exact
+
+    def value_node(self, loc: Path) -> PNode | None:
+        if self.root is None:
+            return None
+        found = self.root.locate(loc)
+        return found.node if found.exact else None
+
+    # -- one error --------------------------------------------------------------------------------
+    def finding(self, error: Any) -> Finding:
+        loc: Path = tuple(error["loc"])
+        kind: str = error["type"]
+        ctx: dict[str, Any] = error.get("ctx") or {}
+        value = error.get("input")
+        if kind == CROSS_FIELD:
+            return self._cross_field(loc, error["msg"], ctx)
+        if kind == "missing":
+            return self._missing(loc)
+        if kind == "extra_forbidden":
+            return self._unknown_key(loc)
+        if "[key]" in loc or kind == "invalid_key":
+            return self._bad_key(loc, error)
+        span, _ = self.key_span(loc)
+        where = self.dotted(loc)
+        node = self.value_node(loc)
+        if kind in _ENUM_TYPES:
+            return self._enum(loc, span, where, value, ctx)
+        if kind in _RANGE_WORDS:
+            words, name = _RANGE_WORDS[kind]
+            return Finding("schema-range", span, f"{where} is {short(value)}; it must be {words} {ctx.get(name)}")
+        if kind in _LENGTH_TYPES:
+            return self._length(span, where, value, kind, ctx)
+        if kind == "string_pattern_mismatch":
+            return Finding(
+                "schema-pattern",
+                span,
+                f"{where} is {short(value)!r}, which does not match the required pattern {ctx.get('pattern')}",
+            )
+        if kind in ("value_error", "assertion_error"):
+            message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+            return Finding("schema-constraint", span, f"{where}: {message}")
+        return self._type(loc, span, where, value, kind, node, error)
+
+    def _type(
+        self, loc: Path, span: Span, where: str, value: Any, kind: str, node: PNode | None, error: Any
+    ) -> Finding:
+        expected = _TYPE_WORDS.get(kind)
+        if expected is None:
+            message = f"{where}: {error['msg']} (got {describe(value)})"
+        else:
+            message = f"{where} must be {expected}, got {describe(value)}"
+        suggestion = None
+        if value is None and kind in ("model_type", "dict_type", "list_type"):
+            suggestion = (
+                f"an empty `{loc[-1]}:` is null, not the defaults: remove the key to keep the defaults, "
+                "or give it values"
+            )
+        elif node is not None and node.note is not None and node.style is None:
+            suggestion = _yaml11_hint(node, value)
+        return Finding("schema-type", span, message, suggestion=suggestion)
+
+    def _enum(self, loc: Path, span: Span, where: str, value: Any, ctx: dict[str, Any]) -> Finding:
+        expected = str(ctx.get("expected", ""))
+        options = [part.strip().strip("'") for part in expected.replace(" or ", ", ").split(",") if part.strip()]
+        message = f"{where} is {short(value)!r}; allowed: {', '.join(options) if options else expected}"
+        suggestion = None
+        if isinstance(value, str) and options:
+            lowered = {o.lower(): o for o in options}
+            match = lowered.get(value.lower()) or next(
+                iter(difflib.get_close_matches(value, options, n=1, cutoff=0.6)), None
+            )
+            if match:
+                suggestion = f"did you mean '{match}'?"
+        node = self.value_node(loc)
+        if suggestion is None and node is not None and node.note is not None and node.style is None:
+            suggestion = _yaml11_hint(node, value)
+        return Finding("schema-enum", span, message, suggestion=suggestion)
+
+    def _length(self, span: Span, where: str, value: Any, kind: str, ctx: dict[str, Any]) -> Finding:
+        if kind.endswith("too_short"):
+            limit = ctx.get("min_length")
+            if limit == 1:
+                return Finding("schema-range", span, f"{where} must not be empty")
+            return Finding("schema-range", span, f"{where} needs at least {limit} characters or items")
+        return Finding("schema-range", span, f"{where} allows at most {ctx.get('max_length')} characters or items")
+
+    def _missing(self, loc: Path) -> Finding:
+        parent = loc[:-1]
+        key = loc[-1]
+        where = self.dotted(parent)
+        if not parent:
+            span = TOP
+        else:
+            span, _ = self.key_span(parent)
+        model = model_at(self.model_cls, parent)
+        what = f"{where} is missing the required key '{key}'"
+        if not parent:
+            what = f"the required top-level key '{key}' is missing"
+        hint = _MISSING_HINTS.get((model.__name__ if model else "", str(key)))
+        return Finding("schema-missing-key", span, what, suggestion=hint)
+
+    def _unknown_key(self, loc: Path) -> Finding:
+        parent = loc[:-1]
+        key = loc[-1]
+        span, _ = self.key_span(loc)
+        where = self.dotted(parent)
+        model = model_at(self.model_cls, parent)
+        known = self._allowed.get(model)
+        if known is None:
+            listed = allowed_keys(model) if model is not None else []
+            known = self._allowed[model] = (listed, "allowed keys here: " + ", ".join(sorted(listed)))
+        allowed, listing = known
+        place = "at the top level" if not parent else f"in {where}"
+        message = f"unknown key '{key}' {place}"
+        suggestion = None
+        close: list[str] = []
+        if self.guesses < MAX_GUESSES:  # a generated file may hold 100,000 unknown keys: stay linear
+            self.guesses += 1
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        if close:
+            suggestion = f"did you mean '{close[0]}'?"
+        else:
+            elsewhere = [p for p in key_index(self.model_cls).get(str(key), ()) if p != str(key)]
+            if elsewhere:
+                suggestion = f"'{key}' belongs under {elsewhere[0].rsplit('.', 1)[0]}: {elsewhere[0]}"
+            elif allowed:
+                suggestion = listing
+        return Finding("schema-unknown-key", span, message, suggestion=suggestion)
+
+    def _bad_key(self, loc: Path, error: Any) -> Finding:
+        key_loc = tuple(step for step in loc if step != "[key]")
+        span, _ = self.key_span(key_loc)
+        where = self.dotted(key_loc[:-1])
+        key_node = self.root.locate(key_loc).key if self.root is not None else None
+        written = key_node.text if key_node is not None and key_node.text is not None else str(key_loc[-1])
+        if key_node is not None and key_node.note == "bool" and key_node.style is None:
+            return Finding(
+                "yaml11-boolean-key",
+                span,
+                f"the key '{written}' in {where} is read as the boolean {short(bool(key_loc[-1]))} by YAML 1.1, "
+                "which Marianne uses, and Marianne rejects a non-string key here",
+                suggestion=f'quote the key: "{written}":',
+            )
+        expected = "a string" if error["type"] in ("invalid_key", "string_type") else _TYPE_WORDS.get(
+            error["type"], "of another type"
+        )
+        return Finding("schema-key-type", span, f"the key '{written}' in {where} must be {expected}")
+
+    def _cross_field(self, loc: Path, message: str, ctx: dict[str, Any]) -> Finding:
+        rule = str(ctx.get("_rule", "schema-constraint"))
+        keys: tuple[Path, ...] = tuple(ctx.get("_keys", ()))
+        spans: list[tuple[Span, str]] = []
+        for key in keys:
+            span, exact = self.key_span(loc + tuple(key))
+            if exact:
+                spans.append((span, ".".join(str(k) for k in key)))
+        if spans:
+            primary = spans[0][0]
+            related = [(span, f"'{name}' is involved") for span, name in spans[1:] if span != primary]
+        else:
+            primary, _ = self.key_span(loc)
+            related = []
+        if any(isinstance(step, int) and not isinstance(step, bool) for step in loc):
+            # A model inside a list cannot know its index: say which item it is.
+            message = f"{self.dotted(loc)}: {message}"
+        return Finding(rule, primary, message, related=related)
+
+
+def _yaml11_hint(node: PNode, value: Any) -> str:
+    written = node.text
+    if node.note == "bool":
+        return f"YAML 1.1 (which Marianne uses) reads the unquoted {written} as a boolean; write \"{written}\" for text"
+    if node.note == "timestamp":
+        return f"YAML 1.1 reads the unquoted {written} as a date; write \"{written}\" for text"
+    if node.note == "number":
+        return f"YAML 1.1 reads the unquoted {written} as the number {value!r}; quote it for text"
+    return f"YAML 1.1 reads the unquoted {written} as text; YAML 1.2 tools read it as a number"
+
+
+_MISSING_HINTS = {
+    ("JobConfig", "sheet"): "add a sheet section, e.g. `sheet: {size: 1, total_items: 3}`",
+    ("JobConfig", "prompt"): "add a prompt section, e.g. `prompt: {template: \"...\"}`",
+    ("JobConfig", "name"): "add `name: my-score` at the top of the file",
+    ("SheetConfig", "size"): "size is the number of items per sheet, usually 1",
+    ("SheetConfig", "total_items"): "total_items is the number of items (or stages with fan_out)",
+}

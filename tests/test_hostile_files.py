@@ -1,0 +1,190 @@
+"""Hostile file systems: a checkout's contents never steer the linter's writes outside its cache
+folder, a malformed cache entry is a miss, and special files never hang a run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from marianne_lint.commands import lint as cli
+
+SCORE = """\
+name: hostile
+workspace: ./ws
+sheet:
+  size: 1
+  total_items: 2
+  dependencies:
+    1: [2]
+    2: [1]
+prompt:
+  template: "part {{ sheet_num }}"
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    monkeypatch.chdir(repo)
+    (repo / "score.yaml").write_text(SCORE, encoding="utf-8")
+    return repo
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = cli.main(["--format", "concise", *args])
+    return code, capsys.readouterr().out
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# -- the cache writes only inside its folder ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [".gitignore", "CACHEDIR.TAG"])
+def test_a_linked_marker_file_is_replaced_not_followed(project: Path, capsys: pytest.CaptureFixture[str],
+                                                       name: str) -> None:
+    victim = project.parent / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    cache = project / ".marianne-lint-cache"
+    cache.mkdir()
+    (cache / name).symlink_to(victim)
+    absent = project.parent / "created-through-link"
+    (cache / ("CACHEDIR.TAG" if name == ".gitignore" else ".gitignore")).symlink_to(absent)
+    first = run(capsys, "score.yaml")
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert not absent.exists()
+    assert run(capsys, "score.yaml") == first  # the cache still works
+
+
+def test_a_linked_version_or_entry_folder_is_not_entered(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outside = project.parent / "outside"
+    outside.mkdir()
+    cache = project / ".marianne-lint-cache"
+    cache.mkdir()
+    (cache / "v2").symlink_to(outside)
+    run(capsys, "score.yaml")
+    run(capsys, "score.yaml")
+    assert files_under(outside) == {}
+
+
+def test_a_cache_folder_that_is_a_link_is_not_used(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outside = project.parent / "outside"
+    outside.mkdir()
+    (project / ".marianne-lint-cache").symlink_to(outside)
+    first = run(capsys, "score.yaml")
+    assert run(capsys, "score.yaml") == first
+    assert files_under(outside) == {}
+
+
+def test_a_linked_entry_is_not_read(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = run(capsys, "score.yaml")
+    (entry,) = (project / ".marianne-lint-cache").rglob("*.json")
+    planted = project.parent / "planted.json"
+    planted.write_text(entry.read_text(encoding="utf-8").replace("dependency-cycle", "no-sheets"), encoding="utf-8")
+    entry.unlink()
+    entry.symlink_to(planted)
+    assert run(capsys, "score.yaml") == first
+
+
+# -- a malformed entry is a miss ------------------------------------------------------------------
+
+
+def _diagnostic_without(key: str) -> object:
+    def change(entry: dict[str, object]) -> object:
+        items = entry["diagnostics"]
+        assert isinstance(items, list) and items
+        del items[0][key]
+        return entry
+
+    return change
+
+
+MALFORMED = {
+    "empty object": lambda entry: {},
+    "list": lambda entry: [],
+    "string": lambda entry: "x",
+    "null": lambda entry: None,
+    "no path": _diagnostic_without("path"),
+    "no line": _diagnostic_without("line"),
+    "line is text": lambda entry: {**entry, "diagnostics": [{**entry["diagnostics"][0], "line": "3"}]},
+    "severity out of range": lambda entry: {**entry, "diagnostics": [{**entry["diagnostics"][0], "severity": 9}]},
+    "probes not a map": lambda entry: {**entry, "probes": []},
+    "bad probe": lambda entry: {**entry, "probes": {"x": [1, "a", 3]}},
+    "lines not numbered": lambda entry: {**entry, "lines": {"one": "text"}},
+}
+
+
+@pytest.mark.parametrize("change", list(MALFORMED.values()), ids=list(MALFORMED))
+def test_a_malformed_entry_is_a_miss(project: Path, capsys: pytest.CaptureFixture[str], change: object) -> None:
+    first = run(capsys, "score.yaml")
+    (entry_file,) = (project / ".marianne-lint-cache").rglob("*.json")
+    entry = json.loads(entry_file.read_text(encoding="utf-8"))
+    assert callable(change)
+    entry_file.write_text(json.dumps(change(entry)), encoding="utf-8")
+    assert run(capsys, "score.yaml") == first
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, "{not json", "\udcff", ""])
+def test_an_unreadable_entry_is_a_miss(project: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
+    first = run(capsys, "score.yaml")
+    (entry_file,) = (project / ".marianne-lint-cache").rglob("*.json")
+    entry_file.write_bytes(text.encode("utf-8", "surrogateescape"))
+    assert run(capsys, "score.yaml") == first
+
+
+# -- special files never hang a run ---------------------------------------------------------------
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "marianne_lint", "--no-cache", "--format", "concise", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=60,
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_fifo_named_yaml_is_reported_not_read(project: Path) -> None:
+    os.mkfifo(project / "pipe.yaml")
+    for args in (["pipe.yaml"], ["."]):
+        proc = _cli(project, *args)
+        assert proc.returncode == 1, proc.stderr
+        assert "pipe.yaml:1:1: ML006 error: cannot read the file: it is a named pipe (FIFO)" in proc.stdout
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
+def test_a_device_is_reported_not_read(project: Path) -> None:
+    proc = _cli(project, "/dev/zero")
+    assert proc.returncode == 1
+    assert "it is a device, not a regular file" in proc.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
+def test_a_special_configuration_file_is_a_tool_error(project: Path, special: str) -> None:
+    if special == "fifo":
+        os.mkfifo(project / "config.toml")
+        special = "config.toml"
+    elif not os.path.exists(special):
+        pytest.skip("no /dev/zero here")
+    proc = _cli(project, "--config", special, "score.yaml")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "not a regular file" in proc.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_template_file_that_is_a_fifo_is_not_read(project: Path) -> None:
+    os.mkfifo(project / "prompt.j2")
+    (project / "score.yaml").write_text(
+        SCORE.replace('  template: "part {{ sheet_num }}"', "  template_file: prompt.j2"), encoding="utf-8"
+    )
+    proc = _cli(project, "score.yaml")
+    assert "dependency-cycle" in proc.stdout, proc.stdout
+    assert "template-file-missing" in proc.stdout  # a FIFO is not a template file
