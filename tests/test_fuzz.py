@@ -155,6 +155,9 @@ SPECIALS: tuple[bytes, ...] = tuple(
         "# marianne-lint: disable=\n", "sheet:\n", "prompt:\n", "dependencies:\n  1: [1]\n",
         "fan_out: {2: 3}\n", "validations:\n- type: command_succeeds\n", "  " * 50, "- " * 50, "[" * 300,
         "{a: " * 100,
+        # the classes the hardening trial found: huge numbers, pathological regexes, surrogate escapes
+        "9" * 4400, "0x" + "f" * 3700, ":".join(["59"] * 2500), "1000000000", "fan_out: {1: 1000000000}\n",
+        '"\\udfff"', '"\\ud800x"', "a{4294967296}", "(" * 1000 + ")" * 1000, "pattern: '(?:a+)+$'\n",
     )
 )
 
@@ -166,7 +169,8 @@ OPERATIONS = (
 )
 
 #: Replacements for a number of the file: the structure stays, the semantic rules see odd values.
-NUMBERS = (b"0", b"1", b"-1", b"2", b"3", b"7", b"0.5", b"1e9", b"99999999999999999999", b"-0", b"60", b"86400")
+NUMBERS = (b"0", b"1", b"-1", b"2", b"3", b"7", b"0.5", b"1e9", b"99999999999999999999", b"-0", b"60", b"86400",
+           b"1000000000", b"9" * 4400)
 #: Replacements for a plain word of the file.
 WORDS = (b"true", b"null", b"on", b"no", b"~", b"", b"x", b"claude-code", b"{{ x }}", b"[]", b"{}", b"1")
 _NUMBER = re.compile(rb"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
@@ -218,7 +222,8 @@ def mutate(data: bytes, mutations: list[Mutation], donor: bytes = b"") -> bytes:
             found = list((_NUMBER if operation == "number" else _WORD).finditer(data))
             if found:
                 match = found[position % len(found)]
-                new = (NUMBERS if operation == "number" else WORDS)[argument % len(NUMBERS)]
+                choices = NUMBERS if operation == "number" else WORDS
+                new = choices[argument % len(choices)]
                 data = data[: match.start()] + new + data[match.end() :]
         elif operation == "splice" and donor:
             begin = argument % len(donor)

@@ -1,7 +1,7 @@
 """Golden fixtures: every ``tests/fixtures/rules/**/NAME.yaml`` is linted with all rules on,
 and the findings must equal the lines of ``NAME.out``, whole:
 ``NAME.yaml:LINE:COL: CODE SEVERITY: MESSAGE [RULE]`` (the concise format), so a message cannot
-change unseen.
+change unseen. Absolute paths in messages are written ``<fixtures>/...``.
 
 A fixture is linted as the kind its content shows; a first line
 ``# kind: conductor`` (or instrument, fleet, score) forces the kind. To rewrite the .out files
@@ -35,8 +35,13 @@ def _render(case: Path) -> list[str]:
         read_path(str(case), case.name), settings, kind=match.group(1) if match else None, file_path=case
     )
     assert result is not None
-    return [f"{d.path}:{d.line}:{d.column}: {d.code} {d.severity.label}: {d.message} [{d.rule}]"
-            for d in result.diagnostics]
+    lines = [f"{d.path}:{d.line}:{d.column}: {d.code} {d.severity.label}: {d.message} [{d.rule}]"
+             for d in result.diagnostics]
+    # Messages of the path rules name absolute paths: pin them relative to the fixtures folder, so
+    # that the goldens hold wherever the checkout is.
+    for real in sorted({str(FIXTURES.resolve()), str(FIXTURES)}, key=len, reverse=True):
+        lines = [line.replace(real, "<fixtures>") for line in lines]
+    return lines
 
 
 @pytest.mark.parametrize("case", CASES, ids=[str(c.relative_to(FIXTURES)) for c in CASES])

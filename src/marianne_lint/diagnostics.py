@@ -12,9 +12,15 @@ from marianne_lint.reading.positions import Span
 RULE_URL = "https://github.com/marianne-lint/marianne-lint/blob/main/docs/rules.md#{name}"
 
 
+_URLS: dict[str, str] = {}
+
+
 def rule_url(name: str) -> str:
     """The documentation link of a rule."""
-    return RULE_URL.format(name=name)
+    url = _URLS.get(name)
+    if url is None:
+        url = _URLS[name] = RULE_URL.format(name=name)
+    return url
 
 
 class Severity(IntEnum):

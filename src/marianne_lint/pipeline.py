@@ -253,6 +253,11 @@ def _inside_file(d: Diagnostic, table: list[str]) -> Diagnostic:
     """``d`` with every position inside the file as an editor shows it (an end-of-file error is
     at the end of the last line, not on a line after it)."""
 
+    if d.end_line <= len(table) and 1 <= d.line <= d.end_line and d.column >= 1 and (
+        d.end_column <= len(table[d.end_line - 1]) + 1 and d.column <= len(table[d.line - 1]) + 1
+    ) and (d.end_line > d.line or d.end_column >= d.column):
+        return d  # the usual case: already inside the file
+
     def clamp(line: int, column: int) -> tuple[int, int]:
         if line > len(table):
             return len(table), len(table[-1]) + 1
@@ -276,7 +281,10 @@ def _diagnostic(path: str, finding: Finding, settings: Settings, table: list[str
     severity = configured.get(rule.name, configured.get(rule.code))
     if severity is None:
         severity = finding.severity if finding.severity is not None else rule.severity
-    related = tuple(Related(path, span.line, span.column, message) for span, message in finding.related)
+    related = (
+        tuple(Related(path, span.line, span.column, message) for span, message in finding.related)
+        if finding.related else ()
+    )
     made = Diagnostic.at(path, finding.span, rule.code, rule.name, severity, finding.message, related,
                          finding.suggestion)
     return made if table is None else _inside_file(made, table)

@@ -132,8 +132,9 @@ def short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-#: Unknown keys of one file that get a did-you-mean guess; past that, findings come without one.
-MAX_GUESSES = 1000
+#: Unknown keys of one file that get a did-you-mean guess; past that, findings come without one
+#: (a guess costs about 50 microseconds: 100,000 of them would take seconds).
+MAX_GUESSES = 200
 
 
 class _ErrorMapper:
@@ -145,7 +146,7 @@ class _ErrorMapper:
         self.root = root
         self.guesses = 0
         """How many did-you-mean guesses were made (they stop at :data:`MAX_GUESSES`)."""
-        self._allowed: dict[type[BaseModel] | None, tuple[list[str], str]] = {}
+        self._sections: dict[Path, tuple[str, list[str], str]] = {}
 
     # -- paths and positions ----------------------------------------------------------------------
     def dotted(self, loc: Path) -> str:
@@ -275,14 +276,7 @@ class _ErrorMapper:
         parent = loc[:-1]
         key = loc[-1]
         span, _ = self.key_span(loc)
-        where = self.dotted(parent)
-        model = model_at(self.model_cls, parent)
-        known = self._allowed.get(model)
-        if known is None:
-            listed = allowed_keys(model) if model is not None else []
-            known = self._allowed[model] = (listed, "allowed keys here: " + ", ".join(sorted(listed)))
-        allowed, listing = known
-        place = "at the top level" if not parent else f"in {where}"
+        place, allowed, listing = self._section(parent)
         message = f"unknown key '{key}' {place}"
         suggestion = None
         close: list[str] = []
@@ -298,6 +292,16 @@ class _ErrorMapper:
             elif allowed:
                 suggestion = listing
         return Finding("schema-unknown-key", span, message, suggestion=suggestion)
+
+    def _section(self, parent: Path) -> tuple[str, list[str], str]:
+        """(how a message names the mapping at ``parent``, its allowed keys, their listing), once per mapping."""
+        known = self._sections.get(parent)
+        if known is None:
+            model = model_at(self.model_cls, parent)
+            allowed = allowed_keys(model) if model is not None else []
+            place = "at the top level" if not parent else f"in {self.dotted(parent)}"
+            known = self._sections[parent] = (place, allowed, "allowed keys here: " + ", ".join(sorted(allowed)))
+        return known
 
     def _bad_key(self, loc: Path, error: Any) -> Finding:
         key_loc = tuple(step for step in loc if step != "[key]")

@@ -174,9 +174,12 @@ class _Composer:
 
         documents = 0
         try:
+            scalar = self._scalar
             for event in _events(self.text, self.pure):
                 name = type(event).__name__
-                if name == "DocumentStartEvent":
+                if name == "ScalarEvent":  # most events: straight to the handler
+                    scalar(event)
+                elif name == "DocumentStartEvent":
                     documents += 1
                     if documents > 1:
                         raise LoadStop(
@@ -302,15 +305,22 @@ class _Composer:
             self._emit(value, frame.node, frame.size, is_collection=True)
 
     def _scalar(self, event: Any) -> None:
-        node = PNode(self._span(event.start_mark, event.end_mark), SCALAR)
+        if self.lines is None:
+            start, end = event.start_mark, event.end_mark
+            span = Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+        else:
+            span = self._span(event.start_mark, event.end_mark)
+        node = PNode(span, SCALAR)
         text: str = event.value
         node.text = text
         style = event.style or None
         node.style = style
-        is_key = bool(self.stack) and self.stack[-1].kind == MAP and self.stack[-1].pending is None
+        frame = self.stack[-1] if self.stack else None
+        is_key = frame is not None and frame.kind == MAP and frame.pending is None
         note: str | None = None
         try:
-            if event.tag is None or event.tag == "!":
+            tag = event.tag
+            if tag is None or tag == "!":
                 if event.implicit[0]:
                     value, note = resolve_plain(text)
                     if note == "value":
@@ -322,7 +332,7 @@ class _Composer:
                 else:
                     value = text
             else:
-                value = construct_tagged(event.tag, text)
+                value = construct_tagged(tag, text)
         except ScalarTooLarge as exc:
             raise LoadStop(
                 Finding("resource-limit", node.span, f"{exc}; the file is not linted further")
@@ -341,7 +351,20 @@ class _Composer:
         if event.anchor:
             self._new_anchor(event.anchor, node.span)
             self.anchors[event.anchor] = (value, node, 1)
-        self._emit(value, node, 1)
+        # _emit, inlined for the commonest event (a scalar is always a usable key)
+        if frame is None:
+            self.result = (value, node)
+        elif frame.kind == SEQ:
+            frame.size += 1
+            frame.items.append((value, node))
+        elif is_key:
+            frame.size += 1
+            frame.pending = (value, node)
+        else:
+            frame.size += 1
+            key, key_node = frame.pending  # type: ignore[misc]
+            frame.pending = None
+            frame.pairs.append((key, key_node, value, node))
 
     def _new_anchor(self, anchor: str, span: Span) -> None:
         """PyYAML refuses a document that defines the same anchor twice."""
@@ -598,8 +621,10 @@ def _hashable(value: Any) -> bool:
 _YAML11_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 #: A text libyaml refuses is parsed again by the (slow, about 100 KB/s) pure-Python parser when it is
-#: at most this long, or, for the errors where libyaml is known to be stricter than PyYAML, twice as long.
-PURE_RETRY_MAX_CHARS = 250_000
+#: at most this long (the largest real Marianne files are about 80 KB), or, for the errors where
+#: libyaml is known to be stricter than PyYAML, when it is at most :data:`PURE_RETRY_KNOWN_CHARS`.
+PURE_RETRY_MAX_CHARS = 128_000
+PURE_RETRY_KNOWN_CHARS = 500_000
 _STRICTER_IN_LIBYAML = ("found unexpected ':'", "found a tab character where an indentation space is expected")
 
 
@@ -617,7 +642,7 @@ def load(text: str, limits: Limits | None = None) -> Loaded:
     if not composer.parser_failed or _YAML11_BREAKS.search(text):
         return loaded
     known = any(problem in loaded.findings[-1].message for problem in _STRICTER_IN_LIBYAML)
-    if len(text) <= PURE_RETRY_MAX_CHARS * (2 if known else 1):
+    if len(text) <= (PURE_RETRY_KNOWN_CHARS if known else PURE_RETRY_MAX_CHARS):
         second = _Composer(text, limits or Limits(), pure=True)
         retried = second.run()
         if not second.parser_failed:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 Path = tuple[Any, ...]
 
@@ -21,9 +21,8 @@ SEQ: Final = "seq"
 SCALAR: Final = "scalar"
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A 1-based, end-exclusive stretch of the file."""
+class Span(NamedTuple):
+    """A 1-based, end-exclusive stretch of the file (a named tuple: the loader makes one per node)."""
 
     line: int
     column: int

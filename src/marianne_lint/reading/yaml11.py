@@ -197,6 +197,13 @@ def construct_timestamp(text: str) -> datetime.date | datetime.datetime:
         raise ScalarError(f"{text!r} looks like a date but is not a valid one ({exc})") from exc
 
 
+#: First characters of a plain scalar that may read as something other than a string.
+_NOT_PLAIN_TEXT = frozenset("yYnNtTfFoO-+0123456789.~<=")
+#: Results of resolving the texts that are not plain strings (they repeat: ``1``, ``true``).
+_RESOLVED: dict[str, tuple[Any, str | None]] = {}
+_RESOLVED_MAX = 10_000
+
+
 def resolve_plain(text: str) -> tuple[Any, str | None]:
     """Resolve an untagged plain scalar as YAML 1.1 does.
 
@@ -204,6 +211,18 @@ def resolve_plain(text: str) -> tuple[Any, str | None]:
     the same way, otherwise one of ``"bool"``, ``"number"``, ``"string"``,
     ``"timestamp"``, ``"merge"`` or ``"value"`` naming what YAML 1.1 made of it.
     """
+    if text and text[0] not in _NOT_PLAIN_TEXT:
+        return text, None  # most keys and words: only a string, in YAML 1.1 and 1.2 alike
+    known = _RESOLVED.get(text)
+    if known is not None:
+        return known
+    resolved = _resolve(text)
+    if len(_RESOLVED) < _RESOLVED_MAX:
+        _RESOLVED[text] = resolved
+    return resolved
+
+
+def _resolve(text: str) -> tuple[Any, str | None]:
     value: Any
     first = text[:1]
     if first in _FIRST_CHARS_BOOL and BOOL_RE.match(text):

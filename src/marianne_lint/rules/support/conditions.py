@@ -53,7 +53,7 @@ def split(condition: str) -> tuple[Part, ...]:
     for piece in pieces:
         piece = piece.strip()
         match = PART.match(piece)
-        if match is None:
+        if match is None or len(match.group(3)) > 4300:  # a number too long for Python: unparsed
             parts.append(Part(piece, None, None, None, ""))
         else:
             parts.append(Part(piece, match.group(1), match.group(2), int(match.group(3)), piece[match.end() :]))

@@ -294,6 +294,12 @@ def _parse(text: str) -> Parsed:
         return Parsed(False, exc.lineno or 1, (exc.message or str(exc)).rstrip("."))
     except RecursionError:  # nested too deeply to analyse: report nothing about it
         return Parsed(False)
+    except ValueError:  # Jinja's lexer turns a number of more than 4300 digits into an int
+        import re
+
+        long_number = re.search(r"\d{4301,}", text)
+        line = text.count("\n", 0, long_number.start()) + 1 if long_number else 1
+        return Parsed(False, line, "a number in the template has more than the 4300 digits Python (and so Jinja) reads")
 
 
 def _tree(env: Environment, text: str, found: list[Any] | None = None) -> Any:
