@@ -124,12 +124,12 @@ def prepare(
     findings: list[Finding] = list(loaded.findings)
     if not loaded.ok:
         if kind is None:
-            kind = kind_detection.detect_text(source.text)
+            kind = kind_detection.detect_text(source.text, source.path)
             if kind is None and walked:
                 return None
         return Prepared(source, kind or "score", loaded, findings, ran=_READ_RULES)
     if kind is None:
-        kind = kind_detection.detect(loaded.data)
+        kind = kind_detection.detect(loaded.data, source.path)
         if kind is None:
             if walked:
                 return None
