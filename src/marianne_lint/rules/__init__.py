@@ -81,6 +81,7 @@ RULES: list[Rule] = [
     paths.TechniqueSkillMissing(),
     paths.FleetScoreMissing(),
     paths.FleetUnknownGroup(),
+    paths.UnsafeWorkspace(),
     # -- ML7xx: rules/instruments.py --
     instruments.UnknownInstrument(),
     instruments.UnknownFallbackInstrument(),

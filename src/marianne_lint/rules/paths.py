@@ -22,6 +22,7 @@ input) every check that looks at the filesystem is skipped.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -208,6 +209,68 @@ class NullWorkspace(Rule):
             message,
             suggestion="give a folder name such as ./workspace, or remove the key",
         )
+
+
+#: Folders no job should use as its workspace: Marianne writes its state there, and workspace
+#: cleanup or ``--fresh`` archiving moves what is there away.
+_SYSTEM_FOLDERS = frozenset({
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/run",
+    "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/Users", "/System", "/Library", "/Applications",
+})
+
+
+class UnsafeWorkspace(Rule):
+    """The workspace is the file system's root, a system folder, the home folder or the score's own folder.
+
+    Marianne keeps the job's state and outputs in the workspace, and its workspace lifecycle
+    (``workspace_lifecycle.archive_on_fresh``, used by ``--fresh`` runs) moves the files it finds
+    there into an archive. A workspace of ``/``, ``/etc``, ``/tmp`` or the home folder spreads a
+    job's files through folders other programs own; ``workspace: .`` (or ``./``) is the score's own
+    project folder, which archiving then moves away from under the score. Marianne's guides warn
+    against both; its models accept them.
+
+    Failing::
+
+        workspace: .
+        workspace_lifecycle:
+          archive_on_fresh: true
+
+    Passing::
+
+        workspace: ./workspace
+    """
+
+    code = "ML615"
+    name = "unsafe-workspace"
+    severity = Severity.WARNING
+    summary = "the workspace is /, a system or home folder, or the score's own folder"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        found = workspace(ctx)
+        written = found.written
+        if written is None or not written.strip():
+            return  # absent or empty: default-workspace and null-workspace say what happens
+        archiving = bool(getattr(ctx.score.workspace_lifecycle, "archive_on_fresh", False))
+        archive_note = (
+            "; workspace_lifecycle.archive_on_fresh is on, so a --fresh run moves its files into an archive"
+            if archiving else "; workspace cleanup and --fresh archiving would move what is there"
+        )
+        stripped = written.strip().rstrip("/") or "/"
+        absolute = FsPath(written).is_absolute()
+        folder = FsPath(os.path.normpath(written)) if absolute else found.resolved
+        if stripped in (".", "") or (not absolute and os.path.normpath(written) == "."):
+            message = (
+                f"workspace is {written!r}, the score's own folder: Marianne writes the job's state and "
+                f"outputs among the score's files{archive_note.replace('its files', 'the project files')}"
+            )
+        elif folder is not None and (str(folder) in _SYSTEM_FOLDERS or folder == FsPath.home()):
+            what = "the home folder" if folder == FsPath.home() else (
+                "the root of the file system" if str(folder) == "/" else "a system folder")
+            message = f"workspace {written!r} is {what} ({folder}){archive_note}"
+        else:
+            return
+        yield Finding(self.name, ctx.key_span("workspace"), message,
+                      suggestion="give the job a folder of its own, such as ./workspace")
 
 
 class UnexpandedWorkspacePath(Rule):
