@@ -63,38 +63,13 @@ def import_graph() -> dict[str, set[str]]:
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected components with more than one module (Tarjan's algorithm)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    out: list[list[str]] = []
+    """The strongly connected components with more than one module (the rules' own Tarjan search)."""
+    from marianne_lint.rules.graph import strongly_connected
 
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in sorted(graph[node]):
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                item = stack.pop()
-                on_stack.discard(item)
-                component.append(item)
-                if item == node:
-                    break
-            if len(component) > 1:
-                out.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return out
+    names = sorted(graph)
+    number = {name: index for index, name in enumerate(names)}
+    numbered = {number[name]: sorted(number[target] for target in graph[name]) for name in names}
+    return [sorted(names[i] for i in component) for component in strongly_connected(numbered) if len(component) > 1]
 
 
 def test_the_checker_finds_a_cycle() -> None:

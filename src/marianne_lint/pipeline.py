@@ -218,8 +218,10 @@ def finish(prepared: Prepared, settings: Settings) -> Result:
     ran = prepared.ran
     text_spans = prepared.loaded.text_spans if prepared.loaded is not None else []
     ignored = registry.expand(config.file_ignores(source.path), "per-file-ignores")
-    table = [text for _, text in editor_lines(source.text)] if source.text is not None else None
     suppressions = parse_suppressions(source.text, text_spans) if source.text is not None else None
+    # The file's lines (to keep positions inside it and quote them), split only when needed.
+    needed = prepared.findings or (suppressions is not None and suppressions.directives)
+    table = [text for _, text in editor_lines(source.text)] if source.text is not None and needed else None
     out: list[Diagnostic] = []
     for finding in prepared.findings:
         diagnostic = _diagnostic(source.path, finding, settings, table)

@@ -72,7 +72,7 @@ def expand(total_stages: int, fan_out: dict[int, int], dependencies: dict[int, l
     return Expansion(sheets, expanded, stage_sheets)
 
 
-def _whole(value: object) -> int | None:
+def lax_int(value: object) -> int | None:
     """An integer as pydantic's lax mode reads one (``3``, ``"3"``, ``3.0``), else None."""
     if isinstance(value, bool):
         return int(value)
@@ -94,7 +94,7 @@ def planned_sheets(sheet: object) -> tuple[int, tuple[object, ...]] | None:
     """
     if not isinstance(sheet, dict):
         return None
-    total = _whole(sheet.get("total_items"))
+    total = lax_int(sheet.get("total_items"))
     if total is None or total < 1:
         return None
     fan_out = sheet.get("fan_out")
@@ -102,7 +102,7 @@ def planned_sheets(sheet: object) -> tuple[int, tuple[object, ...]] | None:
         count = total
         biggest: tuple[int, object] | None = None
         for stage, instances in fan_out.items():
-            number, many = _whole(stage), _whole(instances)
+            number, many = lax_int(stage), lax_int(instances)
             if number is None or many is None or not 1 <= number <= total or many < 1:
                 return None
             count += many - 1
@@ -111,8 +111,8 @@ def planned_sheets(sheet: object) -> tuple[int, tuple[object, ...]] | None:
         if biggest is not None and biggest[0] > total:
             return count, ("sheet", "fan_out", biggest[1])
         return count, ("sheet", "total_items")
-    size = _whole(sheet.get("size", 1))
+    size = lax_int(sheet.get("size", 1))
     if size is None or size < 1:
         return None
-    start = _whole(sheet.get("start_item", 1)) or 1
+    start = lax_int(sheet.get("start_item", 1)) or 1
     return -(-(total - start + 1) // size) if total >= start else 0, ("sheet", "total_items")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from marianne_lint.building.expansion import lax_int
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.rules.base import Context, Rule, per_document
 from marianne_lint.rules.support.sheets import SheetFacts, sheet_facts, sheet_list
@@ -417,7 +418,7 @@ class SheetKeyOutOfRange(Rule):
         data = ctx.data if isinstance(ctx.data, dict) else {}
         for path, label in _SHEET_KEYED:
             for key in _raw_keys(ctx, path):
-                number = _as_int(key)
+                number = lax_int(key)
                 if number is not None and not 1 <= number <= total:
                     yield Finding(
                         self.name,
@@ -428,7 +429,7 @@ class SheetKeyOutOfRange(Rule):
         stages = facts.total_stages
         for path, label in _STAGE_KEYED:
             for key in _raw_keys(ctx, path):
-                number = _as_int(key)
+                number = lax_int(key)
                 if number is not None and not 1 <= number <= stages:
                     unit = "stage" if facts.has_fan_out else "sheet"
                     yield Finding(
@@ -446,7 +447,7 @@ class SheetKeyOutOfRange(Rule):
         if isinstance(mapping, dict):
             for name, sheets in mapping.items():
                 for position, value in enumerate(sheets if isinstance(sheets, list) else []):
-                    number = _as_int(value)
+                    number = lax_int(value)
                     if number is not None and not 1 <= number <= total:
                         yield Finding(
                             self.name,
@@ -459,7 +460,7 @@ class SheetKeyOutOfRange(Rule):
         for index, trigger in enumerate(triggers if isinstance(triggers, list) else []):
             numbers = trigger.get("sheet_nums") if isinstance(trigger, dict) else None
             for position, value in enumerate(numbers if isinstance(numbers, list) else []):
-                number = _as_int(value)
+                number = lax_int(value)
                 if number is not None and not 1 <= number <= total:
                     yield Finding(
                         self.name,
@@ -478,21 +479,6 @@ def _raw_keys(ctx: Context, path: tuple[str, ...]) -> list[Any]:
     """The keys of the mapping at ``path`` as written."""
     value = ctx.raw(*path)
     return list(value) if isinstance(value, dict) else []
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 class MovementOutOfRange(Rule):
@@ -524,7 +510,7 @@ class MovementOutOfRange(Rule):
         facts = sheet_facts(ctx)
         stages = facts.total_stages
         for key in _raw_keys(ctx, ("movements",)):
-            number = _as_int(key)
+            number = lax_int(key)
             if number is not None and number > stages >= 1:
                 yield Finding(
                     self.name,
