@@ -82,19 +82,39 @@ def lint_text(
     *,
     kind: str | None = None,
     config: ConfigArg = None,
+    skip_non_marianne: bool = False,
 ) -> list[Diagnostic]:
     """Lint one Marianne file held in memory.
 
     ``path`` is only used to report findings, to find the configuration (when ``config`` is
     None) and to resolve what the file refers to (template files, instrument folders); the text
     is never read again from disk. ``kind`` (score, conductor, instrument or fleet) overrides
-    detection by content; a text that is not a Marianne file is linted as a score.
+    detection by content; a text that is not a Marianne file is linted as a score, unless
+    ``skip_non_marianne``, when it gets no finding at all (as a folder walk skips it).
     """
     shown = os.fspath(path) if path is not None else "-"
     settings = Settings.from_config(resolve_config(config, start=Path(shown).parent if path is not None else None))
     source = text_source(text, shown, settings)
-    result = lint_source(source, settings, kind=_kind(kind), file_path=Path(shown) if path is not None else None)
+    result = lint_source(source, settings, kind=_kind(kind), walked=skip_non_marianne,
+                         file_path=Path(shown) if path is not None else None)
     return result.diagnostics if result is not None else []
+
+
+def detect_kind(text: str, path: str | os.PathLike[str] | None = None) -> str | None:
+    """The kind of Marianne file ``text`` is (score, conductor, instrument or fleet), or None.
+
+    Decided as a folder walk decides: by the place the file is read from (``conductor.yaml``,
+    ``instruments/``, ``*.fleet.yaml``), then by its keys; a text that does not parse is a score
+    when it reads like one.
+    """
+    from marianne_lint.reading import kinds
+    from marianne_lint.reading.loader import Limits, load
+
+    shown = os.fspath(path) if path is not None else None
+    loaded = load(text[1:] if text.startswith("\ufeff") else text, Limits())
+    if not loaded.ok:
+        return kinds.detect_text(text, shown)
+    return kinds.detect(loaded.data, shown)
 
 
 def lint_paths(
@@ -121,4 +141,4 @@ def lint_paths(
     return run.diagnostics
 
 
-__all__ = ["ConfigArg", "LintError", "lint_paths", "lint_text", "resolve_config"]
+__all__ = ["ConfigArg", "LintError", "detect_kind", "lint_paths", "lint_text", "resolve_config"]

@@ -13,7 +13,7 @@ import sys
 EXIT_OK, EXIT_FINDINGS, EXIT_TOOL = 0, 1, 2
 
 #: The first argument that selects a subcommand instead of a path to lint.
-SUBCOMMANDS = ("rules", "schema", "graph")
+SUBCOMMANDS = ("rules", "schema", "graph", "server")
 
 
 class Parser(argparse.ArgumentParser):

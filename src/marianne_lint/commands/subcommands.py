@@ -1,4 +1,5 @@
-"""The subcommands: ``rules`` (documentation), ``schema`` (JSON Schema files), ``graph`` (sheet graph)."""
+"""The subcommands: ``rules`` (documentation), ``schema`` (JSON Schema files), ``graph`` (sheet graph),
+``server`` (the language server)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ def run(name: str, argv: Sequence[str]) -> int:
         from marianne_lint.commands.schema import schema_command
 
         return schema_command(argv)
+    if name == "server":
+        from marianne_lint.server import server_command
+
+        return server_command(argv)
     from marianne_lint.commands.graph import graph_command
 
     return graph_command(argv)
