@@ -7,13 +7,15 @@ Rows:
     structure steps (ML0xx, ML1xx), no cache, -j 1, in turns (the overhead of the rules is
     the median of the run-by-run ratios);
   * ruamel.yaml's bare round-trip parse of the same files, whole process;
+  * ``--fix --unsafe-fixes`` on a fresh copy of the corpus, against a plain lint of that copy;
   * the corpus copied to about 1,000 files: cold cache with -j 1 and -j 2, then a warm
     re-run of the unchanged files (cache hit), and the bare parse of those files.
 
 Usage: python bench/bench.py [--runs N] [--corpus DIR] [--linter CMD] [--copies N]
 Not a test: timings depend on the machine. Targets on a 2-core machine: one file
 <= 0.20 s; corpus <= 1.5 x the bare parse; rules add <= 25 % to the corpus; about
-1,000 files cold at >= 80 files/s with -j 2; a warm re-run in <= 0.5 s.
+1,000 files cold at >= 80 files/s with -j 2; a warm re-run in <= 0.5 s; --fix on the corpus
+<= 2 x a plain lint of it.
 """
 
 from __future__ import annotations
@@ -89,6 +91,28 @@ def main() -> int:
     rows.append((f"corpus ({len(files)} files), all rules", corpus, f"{corpus / parse:.2f} x bare parse (<= 1.5)"))
     rows.append(("corpus, reading + structure only", foundation, f"rules add {overhead:+.1%} (<= 25 %)"))
     rows.append(("corpus, ruamel round-trip parse only", parse, ""))
+
+    # --fix on a fresh copy of the corpus each run (the fixes are written), against a plain lint
+    # of the same copy, in turns.
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "corpus"
+
+        def fresh() -> None:
+            shutil.rmtree(copy, ignore_errors=True)
+            for number, name in enumerate(files):
+                target = copy / f"{number:03}-{Path(name).name}"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(name, target)
+
+        copied = [str(copy / f"{number:03}-{Path(name).name}") for number, name in enumerate(files)]
+        plain_runs, fix_runs = [], []
+        for _ in range(runs):
+            plain_runs.append(timed([*lint, *copied], 1, before=fresh))
+            fix_runs.append(timed([*lint, "--fix", "--unsafe-fixes", *copied], 1, before=fresh))
+        plain, fixing = statistics.median(plain_runs), statistics.median(fix_runs)
+        ratio = statistics.median(b / a for a, b in zip(plain_runs, fix_runs, strict=True))
+        rows.append(("corpus, --fix --unsafe-fixes (fresh copy)", fixing, f"{ratio:.2f} x a plain lint (<= 2)"))
+        rows.append(("corpus, plain lint of the same copy", plain, ""))
 
     with tempfile.TemporaryDirectory() as scratch:
         tree = Path(scratch) / "scores"

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             os.remove(path)
     widths = [max(len(row[i]) for row in [("case", "size", "median", "peak RSS", "exit"), *rows]) for i in range(5)]
     for row in [("case", "size", "median", "peak RSS", "exit"), *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     return 0
 
 

@@ -92,12 +92,13 @@ def test_concise_is_one_line_per_finding(workdir: Path, capsys: pytest.CaptureFi
     code, out, _ = run(capsys, "--format", "concise", "faulty.yaml")
     assert code == 1
     lines = out.splitlines()
-    pattern = re.compile(r"^faulty\.yaml:(\d+):(\d+): (ML\d{3}) (error|warning|info): .+ \[[a-z0-9-]+\]$")
-    assert all(pattern.match(line) for line in lines[:-1]), lines
+    pattern = re.compile(r"^faulty\.yaml:(\d+):(\d+): (ML\d{3})( \[\*\])? (error|warning|info): .+ \[[a-z0-9-]+\]$")
+    assert all(pattern.match(line) for line in lines[:-2]), lines
     assert lines[0].startswith("faulty.yaml:7:9: ML201 error: sheets 2 -> 3 -> 2 form a dependency cycle")
     assert lines[0].endswith("[dependency-cycle]")
-    assert lines[1].startswith("faulty.yaml:13:3: ML302 warning: ")
-    assert lines[-1] == "Found 1 error, 1 warning (1 file checked)."
+    assert lines[1].startswith("faulty.yaml:13:3: ML302 warning: ")  # its fix is unsafe: no [*]
+    assert lines[-2] == "Found 1 error, 1 warning (1 file checked)."
+    assert lines[-1] == "No fix available with `--fix` (1 hidden fix can be enabled with `--unsafe-fixes`)."
 
 
 def test_full_shows_the_line_and_a_caret(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -113,7 +114,8 @@ def test_full_shows_the_line_and_a_caret(workdir: Path, capsys: pytest.CaptureFi
     ]
     assert "  = related: warning.yaml:9:3: stale detection is enabled here" in out
     assert "  = help: raise idle_timeout_seconds to at least 120" in out
-    assert out.endswith("Found 1 warning (1 file checked).\n")
+    assert out.endswith("Found 1 warning (1 file checked).\n"
+                        "No fix available with `--fix` (1 hidden fix can be enabled with `--unsafe-fixes`).\n")
 
 
 def test_clean_run_says_so(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,7 +126,7 @@ def test_clean_run_says_so(workdir: Path, capsys: pytest.CaptureFixture[str]) ->
 
 DIAGNOSTIC_KEYS = [
     "path", "line", "column", "end_line", "end_column", "code", "rule", "severity", "message", "related",
-    "suggestion", "url",
+    "suggestion", "url", "fix",
 ]
 
 

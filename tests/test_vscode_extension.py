@@ -1,7 +1,8 @@
 """The VS Code extension in vscode-schema/: its manifest, the schema copy step, and the .vsix.
 
-* ``package.json`` is valid, names the Red Hat YAML extension as a dependency, and maps every
-  file pattern to the schema of the right kind.
+* ``package.json`` is valid, names the Red Hat YAML extension as a dependency, maps every
+  file pattern to the schema of the right kind, and runs the bundled language client
+  (``dist/extension.js``, built by ``scripts/build.js``; its behaviour is tested in test_server_vscode).
 * The copy step (``scripts/copy-schemas.js``, run by ``vscode:prepublish``) and its Python
   equivalent (:func:`copy_schemas`) give files byte-identical to ``schema/``.
 * The real yaml-language-server, given the associations exactly as the Red Hat extension builds
@@ -124,8 +125,8 @@ def test_package_json_fields() -> None:
     assert re.fullmatch(r"\^\d+\.\d+\.\d+", package["engines"]["vscode"])
     assert package["categories"] and isinstance(package["categories"], list)
     assert package["extensionDependencies"] == ["redhat.vscode-yaml"]
-    assert package["scripts"]["vscode:prepublish"] == "node scripts/copy-schemas.js"
-    assert "main" not in package and "browser" not in package  # a declarative extension: no code to run
+    assert package["scripts"]["vscode:prepublish"] == "node scripts/copy-schemas.js && node scripts/build.js"
+    assert package["main"] == "./dist/extension.js" and "browser" not in package  # the bundled LSP client
 
 
 def _kind_of(url: str) -> str:
@@ -160,7 +161,8 @@ def test_packaged_files() -> None:
     ignored = [line.strip() for line in (EXT / ".vscodeignore").read_text(encoding="utf-8").splitlines()
                if line.strip() and not line.startswith("#")]
     assert "node_modules/**" in ignored and "scripts/**" in ignored
-    kept = ["package.json", "README.md", "LICENSE", *(f"schemas/{name}" for name in _schema_names())]
+    kept = ["package.json", "README.md", "LICENSE", "dist/extension.js",
+            *(f"schemas/{name}" for name in _schema_names())]
     for path in kept:  # fnmatch's * also crosses "/", so this errs on the side of "ignored"
         assert not any(fnmatch.fnmatch(path, pattern) for pattern in ignored), path
     readme = (EXT / "README.md").read_text(encoding="utf-8")
@@ -293,5 +295,6 @@ def test_vsix_builds_with_vsce(tmp_path: Path) -> None:
             assert "extension/" + entry["url"].removeprefix("./") in names, entry["url"]
         for name in _schema_names():
             assert archive.read(f"extension/schemas/{name}") == (SCHEMA_DIR / name).read_bytes(), name
-        assert {"extension.vsixmanifest", "extension/readme.md", "extension/LICENSE.txt"} <= names, names
+        assert {"extension.vsixmanifest", "extension/readme.md", "extension/LICENSE.txt",
+                "extension/dist/extension.js"} <= names, names
         assert not any(name.startswith(("extension/scripts/", "extension/node_modules/")) for name in names), names

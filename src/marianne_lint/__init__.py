@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from marianne_lint.version import __version__
 
 if TYPE_CHECKING:
-    from marianne_lint.api import LintError, detect_kind, lint_paths, lint_text, resolve_config
+    from marianne_lint.api import LintError, detect_kind, fix_text, lint_paths, lint_text, resolve_config
     from marianne_lint.config import Config, ConfigError
     from marianne_lint.diagnostics import Diagnostic, Edit, Fix, Related, Severity
 
@@ -21,6 +21,7 @@ _EXPORTS = {
     "lint_text": "marianne_lint.api",
     "lint_paths": "marianne_lint.api",
     "detect_kind": "marianne_lint.api",
+    "fix_text": "marianne_lint.api",
     "resolve_config": "marianne_lint.api",
     "LintError": "marianne_lint.api",
     "Config": "marianne_lint.config",
@@ -45,4 +46,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["Config", "ConfigError", "Diagnostic", "Edit", "Fix", "LintError", "Related", "Severity",
-           "__version__", "detect_kind", "lint_paths", "lint_text", "resolve_config"]
+           "__version__", "detect_kind", "fix_text", "lint_paths", "lint_text", "resolve_config"]

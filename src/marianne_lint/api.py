@@ -1,6 +1,7 @@
 """The public Python API: lint a text in memory or files on disk and get typed findings back.
 
-The command line, ``--fix`` and the language server are all built on these functions::
+The command line, ``--fix`` (:func:`fix_text`) and the language server are all built on these
+functions::
 
     import marianne_lint
 
@@ -15,11 +16,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from marianne_lint.config import Config, ConfigError, find_config, load_config
 from marianne_lint.diagnostics import Diagnostic
 from marianne_lint.pipeline import Settings, lint_source, text_source
 from marianne_lint.reading.kinds import KINDS
+
+if TYPE_CHECKING:
+    from marianne_lint.fixing import Fixed
 
 #: What the ``config`` argument accepts: a :class:`Config`, the path of a configuration file,
 #: or None to look for ``pyproject.toml`` / ``.marianne-lint.toml`` as the command line does.
@@ -100,6 +105,30 @@ def lint_text(
     return result.diagnostics if result is not None else []
 
 
+def fix_text(
+    text: str,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    unsafe: bool = False,
+    kind: str | None = None,
+    config: ConfigArg = None,
+) -> Fixed:
+    """Apply the fixes of a text's findings, as ``--fix`` (``unsafe``: ``--fix --unsafe-fixes``) does.
+
+    Returns a :class:`~marianne_lint.fixing.Fixed`: ``text`` (the fixed text; the same text when
+    nothing could be fixed), ``changed``, ``applied`` (the findings whose fix was applied) and
+    ``diagnostics`` (the findings of the fixed text). Nothing is written anywhere.
+    """
+    from marianne_lint.fixing import fix_source
+
+    shown = os.fspath(path) if path is not None else "-"
+    settings = Settings.from_config(resolve_config(config, start=Path(shown).parent if path is not None else None))
+    fixed = fix_source(text, shown, settings, kind=_kind(kind), unsafe=unsafe,
+                       file_path=Path(shown) if path is not None else None)
+    assert fixed is not None  # not walked: every text is linted
+    return fixed
+
+
 def detect_kind(text: str, path: str | os.PathLike[str] | None = None) -> str | None:
     """The kind of Marianne file ``text`` is (score, conductor, instrument or fleet), or None.
 
@@ -141,4 +170,4 @@ def lint_paths(
     return run.diagnostics
 
 
-__all__ = ["ConfigArg", "LintError", "detect_kind", "lint_paths", "lint_text", "resolve_config"]
+__all__ = ["ConfigArg", "LintError", "detect_kind", "fix_text", "lint_paths", "lint_text", "resolve_config"]

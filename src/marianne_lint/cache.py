@@ -25,7 +25,7 @@ from marianne_lint.reading import filesystem
 from marianne_lint.version import __version__
 
 CACHE_DIR_NAME = ".marianne-lint-cache"
-FORMAT = "2"
+FORMAT = "3"
 
 
 @cache
@@ -274,5 +274,9 @@ def _decode_fix(item: Any) -> Fix | None:
     applicability = item["applicability"]
     if applicability not in ("safe", "unsafe"):
         raise ValueError(f"unknown applicability {applicability!r}")
-    edits = tuple(Edit(_int(e["start"]), _int(e["end"]), _str(e["text"])) for e in item["edits"])
+    edits = tuple(
+        Edit(_int(e["start"]), _int(e["end"]), _str(e["text"]), _int(e["line"]), _int(e["column"]),
+             _int(e["end_line"]), _int(e["end_column"]))
+        for e in item["edits"]
+    )
     return Fix(_str(item["message"]), applicability, edits)

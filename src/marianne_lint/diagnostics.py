@@ -54,20 +54,44 @@ class Related:
 
 @dataclass(frozen=True, slots=True)
 class Edit:
-    """Replace the text between two 0-based offsets of the original text (end exclusive)."""
+    """Replace the text between two 0-based offsets of the original text (end exclusive).
+
+    Offsets count Python characters (code points) of the text as linted, after a leading byte
+    order mark; ``line``/``column``/``end_line``/``end_column`` are the same stretch as 1-based
+    positions (end exclusive), as findings give them.
+    """
 
     start: int
     end: int
     text: str
+    line: int = 0
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
+
+
+Applicability = Literal["safe", "unsafe"]
 
 
 @dataclass(frozen=True, slots=True)
 class Fix:
-    """A repair of a finding: text edits, and whether applying them is safe."""
+    """A repair of a finding: text edits, and whether applying them is safe.
+
+    ``safe``: after the edits the file means to Marianne what its author meant, and nothing
+    else changes. ``unsafe``: the edits change behaviour or guess (a rename from a did-you-mean,
+    a raised timeout); ``--fix`` applies them only with ``--unsafe-fixes``.
+    """
 
     message: str
-    applicability: Literal["safe", "unsafe"]
+    applicability: Applicability
     edits: tuple[Edit, ...]
+
+    @classmethod
+    def of(cls, message: str, applicability: Applicability, *edits: Edit | None) -> Fix | None:
+        """A fix of these edits; None when one of them could not be made."""
+        if not edits or any(edit is None for edit in edits):
+            return None
+        return cls(message, applicability, tuple(edit for edit in edits if edit is not None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +122,10 @@ class Diagnostic:
 
     @classmethod
     def at(cls, path: str, span: Span, code: str, rule: str, severity: Severity, message: str,
-           related: tuple[Related, ...] = (), suggestion: str | None = None) -> Diagnostic:
+           related: tuple[Related, ...] = (), suggestion: str | None = None, fix: Fix | None = None) -> Diagnostic:
         """A finding over ``span``."""
         return cls(path, span.line, span.column, span.end_line, span.end_column, code, rule, severity, message,
-                   related, suggestion)
+                   related, suggestion, "", fix)
 
     @property
     def span(self) -> Span:
@@ -130,3 +154,5 @@ class Finding:
     suggestion: str | None = None
     severity: Severity | None = None
     """Overrides the rule's default severity for this one finding."""
+    fix: Fix | None = None
+    """The repair of this finding, when the rule knows one (see :mod:`marianne_lint.reading.edits`)."""

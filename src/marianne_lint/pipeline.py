@@ -141,7 +141,7 @@ def prepare(
 
     from marianne_lint.building.structure import build
 
-    built = build(kind, loaded.data, loaded.root)
+    built = build(kind, loaded.data, loaded.root, source.text)
     findings.extend(built.findings)
     context = None
     if built.model is not None and loaded.root is not None:
@@ -235,7 +235,7 @@ def finish(prepared: Prepared, settings: Settings) -> Result:
             rule = registry.lookup(token)
             return rule is not None and rule.name in ran and rule.name in settings.enabled
 
-        for finding in suppressions.leftovers(registry.is_known, was_checked):
+        for finding in suppressions.leftovers(registry.is_known, was_checked, registry.RULE_NAMES):
             diagnostic = _diagnostic(source.path, finding, settings, table)
             if (
                 diagnostic is not None
@@ -288,7 +288,7 @@ def _diagnostic(path: str, finding: Finding, settings: Settings, table: list[str
         if finding.related else ()
     )
     made = Diagnostic.at(path, finding.span, rule.code, rule.name, severity, finding.message, related,
-                         finding.suggestion)
+                         finding.suggestion, finding.fix)
     return made if table is None else _inside_file(made, table)
 
 

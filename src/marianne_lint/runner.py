@@ -90,6 +90,22 @@ class Run:
     """(path, line) -> the text of that line, for the lines findings point at."""
     failures: list[tuple[str, str]] = field(default_factory=list)
     """(path, error) for each input an internal error stopped."""
+    inputs: dict[str, Input] = field(default_factory=dict)
+    """Reported path -> where each linted Marianne file came from (what ``--fix`` rewrites)."""
+
+
+class Input(NamedTuple):
+    """Where one linted file came from."""
+
+    shown: str
+    """The path findings report."""
+    path: str
+    """The path on disk, or ``-`` for standard input."""
+    walked: bool
+    disk: Path | None
+    """The file Marianne would read (None for standard input without --stdin-filename)."""
+    text: str | None
+    """The text as read, kept for standard input only (it cannot be read twice)."""
 
 
 class _Task(NamedTuple):
@@ -179,6 +195,7 @@ def lint_many(
     config = settings.config
     fingerprint = settings_fingerprint(_settings_parts(config, kind)) if cache is not None else ""
     outcomes: list[_Outcome | None] = []
+    origins: list[Input] = []
     tasks: list[_Task] = []
     for path, walked in discover(paths, config, force_exclude):
         walked = walked or skip_non_marianne
@@ -188,6 +205,7 @@ def lint_many(
         else:
             source = read(path, settings)
             disk = Path(path)
+        origins.append(Input(source.path, path, walked, disk, source.text if path == "-" else None))
         key = None
         if cache is not None and path != "-" and source.text is not None:
             key = entry_key(fingerprint, source.path, os.path.abspath(path), walked, source.text)
@@ -215,14 +233,16 @@ def lint_many(
 
     diagnostics: list[Diagnostic] = []
     lines: dict[tuple[str, int], str] = {}
+    inputs: dict[str, Input] = {}
     files = 0
-    for done in outcomes:
+    for done, origin in zip(outcomes, origins, strict=True):
         if done is None or not done.linted:
             continue
         files += 1
+        inputs.setdefault(origin.shown, origin)
         diagnostics.extend(done.diagnostics)
         for d in done.diagnostics:
             if d.line in done.lines:
                 lines[(d.path, d.line)] = done.lines[d.line]
     diagnostics.sort(key=Diagnostic.sort_key)
-    return Run(diagnostics, files, lines, failures)
+    return Run(diagnostics, files, lines, failures, inputs)

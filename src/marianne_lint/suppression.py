@@ -11,13 +11,49 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from marianne_lint.diagnostics import Finding
+from marianne_lint.diagnostics import Edit, Finding, Fix
 from marianne_lint.reading.positions import Span, editor_lines
 
 _DIRECTIVE = re.compile(r"#\s*marianne-lint:\s*(disable-file|disable)\s*=\s*([A-Za-z0-9_,\- \t]*)")
+
+
+@dataclass(slots=True)
+class Comment:
+    """Where one suppression comment stands, for the fix that removes it."""
+
+    line: int
+    offset: int
+    """Offset of the line's first character."""
+    text: str
+    """The line, without its break."""
+    next_line: int
+    """Offset of the next line's first character (the text's length on the last line)."""
+    hash_column: int
+    """0-based column of the comment's '#'."""
+    own_line: bool
+    tokens: list[Directive] = field(default_factory=list)
+
+    def removal(self) -> Edit:
+        """Delete the whole comment (its line, when it stands on a line of its own)."""
+        if self.own_line:
+            return Edit(self.offset, self.next_line, "", self.line, 1, self.line + 1, 1)
+        keep = len(self.text[: self.hash_column].rstrip(" \t"))
+        return Edit(self.offset + keep, self.offset + len(self.text), "", self.line, keep + 1, self.line,
+                    len(self.text) + 1)
+
+    def without(self, directive: Directive) -> Edit:
+        """Delete one rule name from the comment's list, with the comma that joins it to another."""
+        names = self.tokens
+        index = names.index(directive)
+        start, end = directive.span.column - 1, directive.span.end_column - 1
+        if index + 1 < len(names):
+            end = names[index + 1].span.column - 1  # "a, b" -> "b"
+        else:
+            start = names[index - 1].span.end_column - 1  # "a, b" -> "a"
+        return Edit(self.offset + start, self.offset + end, "", self.line, start + 1, self.line, end + 1)
 
 
 @dataclass(slots=True)
@@ -29,6 +65,16 @@ class Directive:
     file_wide: bool
     target_line: int
     used: bool = False
+    comment: Comment | None = field(default=None, repr=False)
+
+    def fix(self, unused: set[int]) -> Fix | None:
+        """Remove this name from its comment (the comment, when nothing it names is used)."""
+        comment = self.comment
+        if comment is None:
+            return None
+        if all(id(other) in unused for other in comment.tokens):
+            return Fix("remove the suppression comment", "safe", (comment.removal(),))
+        return Fix(f"remove '{self.token}' from the suppression comment", "safe", (comment.without(self),))
 
 
 @dataclass(slots=True)
@@ -47,13 +93,16 @@ class Suppressions:
                 hit = True
         return hit
 
-    def leftovers(self, known: Callable[[str], bool], ran: Callable[[str], bool]) -> list[Finding]:
+    def leftovers(self, known: Callable[[str], bool], ran: Callable[[str], bool],
+                  names: Sequence[str] = ()) -> list[Finding]:
         """Findings for unknown rule names and suppressions that silenced nothing.
 
         ``ran`` tells whether a rule was checked on this file at all: a
-        suppression of a rule that did not run is not called unused.
+        suppression of a rule that did not run is not called unused. ``names``
+        (the rule names) give an unknown name its rename fix.
         """
         out: list[Finding] = []
+        unused = {id(d) for d in self.directives if not known(d.token) or (not d.used and ran(d.token))}
         for directive in self.directives:
             if not known(directive.token):
                 out.append(
@@ -62,6 +111,7 @@ class Suppressions:
                         directive.span,
                         f"'{directive.token}' is not a marianne-lint rule code or name",
                         suggestion="run `marianne-lint rules` for the list",
+                        fix=_rename(directive, names),
                     )
                 )
             elif not directive.used and ran(directive.token):
@@ -72,6 +122,7 @@ class Suppressions:
                         directive.span,
                         f"the suppression of '{directive.token}' silences nothing {where}",
                         suggestion="remove it",
+                        fix=directive.fix(unused),
                     )
                 )
         return out
@@ -96,13 +147,30 @@ def parse(text: str, text_spans: list[tuple[int, int]]) -> Suppressions:
             own_line = not line[:column].strip()
             target = _next_content_line(lines, number) if own_line else number
             file_wide = match.group(1) == "disable-file"
+            next_line = numbered[number][0] if number < len(numbered) else len(text)
+            comment = Comment(number, offset, line, next_line, column, own_line)
             for token_match in re.finditer(r"[A-Za-z0-9_\-]+", match.group(2)):
                 token = token_match.group(0)
                 start = column + match.start(2) - match.start() + token_match.start() + 1
-                found.directives.append(
-                    Directive(token, Span(number, start, number, start + len(token)), file_wide, target)
-                )
+                directive = Directive(token, Span(number, start, number, start + len(token)), file_wide, target,
+                                      comment=comment)
+                comment.tokens.append(directive)
+                found.directives.append(directive)
     return found
+
+
+def _rename(directive: Directive, names: Sequence[str]) -> Fix | None:
+    """Rename an unknown rule to the one rule name it is a slip of (unsafe: a guess)."""
+    import difflib
+
+    close = difflib.get_close_matches(directive.token, names, n=2, cutoff=0.8)
+    if len(close) != 1 or directive.comment is None:
+        return None
+    span = directive.span
+    offset = directive.comment.offset
+    edit = Edit(offset + span.column - 1, offset + span.end_column - 1, close[0], span.line, span.column,
+                span.line, span.end_column)
+    return Fix(f"rename '{directive.token}' to '{close[0]}'", "unsafe", (edit,))
 
 
 def _inside(spans: list[tuple[int, int]], begins: list[int], index: int) -> bool:

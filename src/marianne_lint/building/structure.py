@@ -9,6 +9,7 @@ the value and what is allowed.
 from __future__ import annotations
 
 import difflib
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,8 +17,9 @@ from pydantic import BaseModel, ValidationError
 
 from marianne_lint.building.models import root_model
 from marianne_lint.building.models.base import CROSS_FIELD
-from marianne_lint.building.models.introspect import allowed_keys, key_index, model_at
-from marianne_lint.diagnostics import Finding
+from marianne_lint.building.models.introspect import allowed_keys, field_by_key, key_index, model_at, unwrap
+from marianne_lint.diagnostics import Finding, Fix
+from marianne_lint.reading.edits import index_of
 from marianne_lint.reading.positions import Path, PNode, Span
 
 TOP = Span(1, 1, 1, 2)
@@ -61,8 +63,8 @@ class Built:
     findings: list[Finding] = field(default_factory=list)
 
 
-def build(kind: str, data: Any, root: PNode | None) -> Built:
-    """Validate ``data`` as a config of ``kind``."""
+def build(kind: str, data: Any, root: PNode | None, text: str = "") -> Built:
+    """Validate ``data`` as a config of ``kind`` (``text``, the file's, gives findings their fixes)."""
     model_cls = root_model(kind)
     if data is None and kind == "conductor":
         data = {}  # an empty conductor config means all defaults
@@ -73,16 +75,71 @@ def build(kind: str, data: Any, root: PNode | None) -> Built:
     try:
         return Built(model_cls.model_validate(data))
     except ValidationError as exc:
-        mapper = _ErrorMapper(model_cls, data, root)
+        mapper = _ErrorMapper(model_cls, data, root, text, kind)
         findings: list[Finding] = []
         seen: set[tuple[str, Span, str]] = set()
-        for error in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        for error in errors:
+            if error["type"] == "missing" and error["loc"]:
+                mapper.missing.setdefault(tuple(error["loc"][:-1]), []).append(error["loc"][-1])
+        for error in errors:
             finding = mapper.finding(error)
             marker = (finding.rule, finding.span, finding.message)
             if marker not in seen:
                 seen.add(marker)
                 findings.append(finding)
         return Built(None, findings)
+
+
+#: How alike (difflib's ratio) a key must be to the one it is renamed to by a fix: every
+#: one-letter slip of a key of four letters or more, not a neighbouring field (only_sheets/on_events).
+RENAME_CUTOFF = 0.75
+
+
+def _sure_value(value: str, match: str, options: list[str]) -> bool:
+    """Whether replacing an enum value by ``match`` is a safe bet: the same word in another case, a
+    near spelling, or a part of exactly one allowed value (``exists`` for ``file_exists``)."""
+    if value.lower() == match.lower():
+        return True
+    if difflib.SequenceMatcher(None, value, match).ratio() >= 0.8:
+        return True
+    containing = [option for option in options if value.lower() in option.lower()]
+    return len(value) >= 3 and containing == [match]
+
+
+def _shape_fits(annotation: Any, value: Any) -> bool:
+    """Whether ``value`` has the shape (mapping, list or scalar) a field of ``annotation`` takes."""
+    import typing
+
+    annotation = unwrap(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType) or annotation is Any:
+        return True
+    if (isinstance(annotation, type) and issubclass(annotation, BaseModel)) or origin is dict or annotation is dict:
+        return isinstance(value, dict)
+    if origin in (list, set, frozenset, tuple) or annotation in (list, set, frozenset, tuple):
+        return isinstance(value, list)
+    return not isinstance(value, (dict, list))
+
+
+def boolean_key_fix(text: str, kind: str, path: Path, span: Span, written: str, data: Any) -> Fix | None:
+    """Quote a key YAML 1.1 reads as a boolean; a notification's legacy ``on:`` becomes ``on_events:``.
+
+    Quoting is safe where any text key goes (``prompt.variables``) or the word is a setting there;
+    in a section whose settings do not include the word it only turns the finding into an unknown
+    key, so it is offered as unsafe.
+    """
+    index = index_of(text)
+    if kind == "score" and len(path) == 3 and path[0] == "notifications" and written.lower() == "on":
+        notifications = data.get("notifications") if isinstance(data, dict) else None
+        item = notifications[path[1]] if isinstance(notifications, list) and isinstance(path[1], int) and (
+            0 <= path[1] < len(notifications)) else None
+        if isinstance(item, dict) and "on_events" not in item:
+            return Fix.of("rename the legacy key 'on' to 'on_events'", "unsafe",
+                          index.replace_token(span, written, "on_events"))
+    section = model_at(root_model(kind), path[:-1])
+    known = section is None or written in allowed_keys(section)
+    return Fix.of(f'quote the key: "{written}"', "safe" if known else "unsafe", index.quote(span, written))
 
 
 def _root_type_finding(kind: str, data: Any, root: PNode | None) -> Finding:
@@ -140,7 +197,12 @@ MAX_GUESSES = 200
 class _ErrorMapper:
     """Turns pydantic error dicts into findings at file positions."""
 
-    def __init__(self, model_cls: type[BaseModel], data: Any, root: PNode | None) -> None:
+    def __init__(self, model_cls: type[BaseModel], data: Any, root: PNode | None, text: str = "",
+                 kind: str = "score") -> None:
+        self.text = text
+        self.kind = kind
+        self.missing: dict[Path, list[Any]] = {}
+        """Parent path -> the required keys missing there (filled by :func:`build`)."""
         self.model_cls = model_cls
         self.data = data
         self.root = root
@@ -245,9 +307,15 @@ class _ErrorMapper:
             if match:
                 suggestion = f"did you mean '{match}'?"
         node = self.value_node(loc)
+        fix = None
+        if suggestion is not None and node is not None and self.text and isinstance(value, str) and (
+            _sure_value(value, str(match), options)
+        ):
+            fix = Fix.of(f"replace '{value}' with '{match}'", "unsafe",
+                         index_of(self.text).replace_scalar(node, value, str(match)))
         if suggestion is None and node is not None and node.note is not None and node.style is None:
             suggestion = _yaml11_hint(node, value)
-        return Finding("schema-enum", span, message, suggestion=suggestion)
+        return Finding("schema-enum", span, message, suggestion=suggestion, fix=fix)
 
     def _length(self, span: Span, where: str, value: Any, kind: str, ctx: dict[str, Any]) -> Finding:
         if kind.endswith("too_short"):
@@ -282,16 +350,51 @@ class _ErrorMapper:
         close: list[str] = []
         if self.guesses < MAX_GUESSES:  # a generated file may hold 100,000 unknown keys: stay linear
             self.guesses += 1
-            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            # A required key missing beside an unknown one is most likely its misspelling.
+            missing = [str(k) for k in self.missing.get(parent, ())]
+            close = difflib.get_close_matches(str(key), missing, n=1, cutoff=0.5) or difflib.get_close_matches(
+                str(key), allowed, n=1, cutoff=0.6)
+        fix = None
         if close:
             suggestion = f"did you mean '{close[0]}'?"
+            # The fix is surer than the hint: a missing required key, or a near spelling.
+            sure = close[0] in missing or difflib.SequenceMatcher(None, str(key), close[0]).ratio() >= RENAME_CUTOFF
+            fix = self._rename(loc, close[0]) if sure else None
         else:
             elsewhere = [p for p in key_index(self.model_cls).get(str(key), ()) if p != str(key)]
             if elsewhere:
                 suggestion = f"'{key}' belongs under {elsewhere[0].rsplit('.', 1)[0]}: {elsewhere[0]}"
             elif allowed:
                 suggestion = listing
-        return Finding("schema-unknown-key", span, message, suggestion=suggestion)
+        return Finding("schema-unknown-key", span, message, suggestion=suggestion, fix=fix)
+
+    def _value_at(self, loc: Path) -> Any:
+        value: Any = self.data
+        for step in loc:
+            in_list = isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value)
+            if not in_list and not (isinstance(value, dict) and step in value):
+                return None
+            value = value[step]
+        return value
+
+    def _rename(self, loc: Path, name: str) -> Fix | None:
+        """Rename the unknown key at ``loc`` to ``name`` (unsafe: a guess), unless ``name`` is there already."""
+        if not self.text or self.root is None:
+            return None
+        parent_node = self.root.locate(loc[:-1])
+        siblings = parent_node.node.values if parent_node.exact else None
+        if siblings is None or any(str(key) == name for key in siblings):
+            return None
+        key_node = self.root.locate(loc).key
+        if key_node is None or key_node.text is None:
+            return None
+        parent_model = model_at(self.model_cls, loc[:-1])
+        target = field_by_key(parent_model, name) if parent_model is not None else None
+        found = self.root.locate(loc)
+        if target is None or not _shape_fits(target[1], self._value_at(loc)) or not found.exact:
+            return None  # a list under a text field, a number under a section: not a slip of the pen
+        return Fix.of(f"rename '{key_node.text}' to '{name}'", "unsafe",
+                      index_of(self.text).replace_scalar(key_node, key_node.text, name))
 
     def _section(self, parent: Path) -> tuple[str, list[str], str]:
         """(how a message names the mapping at ``parent``, its allowed keys, their listing), once per mapping."""
@@ -316,6 +419,8 @@ class _ErrorMapper:
                 f"the key '{written}' in {where} is read as the boolean {short(bool(key_loc[-1]))} by YAML 1.1, "
                 "which Marianne uses, and Marianne rejects a non-string key here",
                 suggestion=f'quote the key: "{written}":',
+                fix=boolean_key_fix(self.text, self.kind, key_loc, key_node.span, written, self.data)
+                if self.text else None,
             )
         expected = "a string" if error["type"] in ("invalid_key", "string_type") else _TYPE_WORDS.get(
             error["type"], "of another type"

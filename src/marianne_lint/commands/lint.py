@@ -43,6 +43,15 @@ def _lint_parser() -> argparse.ArgumentParser:
         "lowest severity that makes the exit code 1 (default: error)"
     ))
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--fix", action="store_true", help=(
+        "apply the safe fixes and write the files (with '-': print the fixed text, the report goes to stderr)"
+    ))
+    parser.add_argument("--unsafe-fixes", action="store_true", help=(
+        "also apply (with --fix or --diff) and mark [*] the fixes that change behaviour or guess"
+    ))
+    parser.add_argument("--diff", action="store_true", help=(
+        "print a unified diff of what --fix would change and write nothing (exit 1 when there is a change)"
+    ))
     parser.add_argument("-j", "--jobs", type=int, metavar="N", help=(
         "lint files in N processes (default: the number of CPUs); the output is the same for any N"
     ))
@@ -150,6 +159,19 @@ def _write_stdout(text: str) -> None:
         buffer.flush()
 
 
+def _show_diff(diff: str, fixed: int, files: int, failed: bool) -> int:
+    """``--diff``: the unified diff on stdout, a count on stderr; exit 1 when something would change."""
+    _write_stdout(diff)
+    if fixed:
+        noun = "finding" if fixed == 1 else "findings"
+        print(f"Would fix {fixed} {noun} in {files} file{'s' if files != 1 else ''}.", file=sys.stderr)
+    else:
+        print("No finding would be fixed.", file=sys.stderr)
+    if failed:
+        return EXIT_TOOL
+    return EXIT_FINDINGS if diff else EXIT_OK
+
+
 def _lint(args: argparse.Namespace) -> int:
     from marianne_lint.cache import CACHE_DIR_NAME, Cache
     from marianne_lint.pipeline import Settings
@@ -162,9 +184,10 @@ def _lint(args: argparse.Namespace) -> int:
     if jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {jobs}")
     store = None if args.no_cache else Cache(Path(args.cache_dir) if args.cache_dir else config.root / CACHE_DIR_NAME)
+    settings = Settings.from_config(config)
     run = lint_many(
         args.paths or ["."],
-        Settings.from_config(config),
+        settings,
         kind=args.kind,
         jobs=jobs,
         cache=store,
@@ -177,8 +200,30 @@ def _lint(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if run.files == 0 and not run.diagnostics and not run.failures:
         print("marianne-lint: warning: no Marianne file found in the given paths", file=sys.stderr)
-    text = renderer(fmt)(Report(run.diagnostics, run.files, run.lines))
-    if args.output_file:
+    fixed = 0
+    to_stderr = write_failed = False
+    if args.fix or args.diff:
+        from marianne_lint.commands.fix import apply_fixes
+
+        outcome = apply_fixes(run, settings, kind=args.kind, unsafe=args.unsafe_fixes, write=not args.diff)
+        for problem in outcome.problems:
+            print(f"marianne-lint: {_one_line(problem)}", file=sys.stderr)
+        if args.diff:
+            return _show_diff(outcome.diff, outcome.fixed, len(outcome.changed), bool(run.failures))
+        fixed = outcome.fixed
+        if "-" in args.paths:  # the fixed text goes to stdout, the report to stderr, as ruff does
+            stdin = next((origin for origin in run.inputs.values() if origin.path == "-"), None)
+            fixed_text = outcome.stdout_text if outcome.stdout_text is not None else (
+                stdin.text if stdin is not None else None)
+            if fixed_text is not None:
+                _write_stdout(fixed_text)
+                to_stderr = True
+        write_failed = bool(outcome.problems)
+    text = renderer(fmt)(Report(run.diagnostics, run.files, run.lines, unsafe_fixes=args.unsafe_fixes, fixed=fixed))
+    if to_stderr and not args.output_file:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    elif args.output_file:
         try:
             Path(args.output_file).write_bytes(text.encode("utf-8", "backslashreplace"))
         except OSError as exc:
@@ -186,7 +231,7 @@ def _lint(args: argparse.Namespace) -> int:
             return EXIT_TOOL
     else:
         _write_stdout(text)
-    if run.failures:
+    if run.failures or write_failed:
         return EXIT_TOOL
     if args.exit_zero:
         return EXIT_OK

@@ -27,7 +27,10 @@ def run(name: str, argv: Sequence[str]) -> int:
 
 
 def rules_command(argv: Sequence[str]) -> int:
-    parser = Parser(prog="marianne-lint rules", description="List the rules, or show one rule's documentation.")
+    parser = Parser(prog="marianne-lint rules", description=(
+        "List the rules, or show one rule's documentation. In the list, [*] marks a rule whose findings "
+        "--fix repairs, [~] one whose fix is safe for some findings only (the others need --unsafe-fixes), "
+        "[!] one fixed only with --fix --unsafe-fixes."))
     parser.add_argument("rule", nargs="?", help="a rule code or name")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     args = parser.parse_args(argv)
@@ -54,6 +57,8 @@ def rules_command(argv: Sequence[str]) -> int:
                 "summary": r.summary,
                 "kinds": list(r.kinds),
                 "options": r.options,
+                "fix": r.fixable,
+                "fix_summary": r.fix_summary or None,
                 "doc": r.doc(),
             }
             for r in chosen
@@ -67,6 +72,9 @@ def rules_command(argv: Sequence[str]) -> int:
 
         print()
         print(as_text(rule.doc()))
+        if rule.fixable:
+            print()
+            print(f"Fix ({_FIX_WORDS[rule.fixable]}): {rule.fix_summary}")
         if rule.options:
             print()
             print("Options:")
@@ -75,6 +83,12 @@ def rules_command(argv: Sequence[str]) -> int:
         return EXIT_OK
     width = max(len(r.name) for r in chosen)
     for r in chosen:
-        print(f"{r.code}  {r.name:<{width}}  {r.severity.label:<7}  {r.summary}")
+        print(f"{r.code}  {r.name:<{width}}  {r.severity.label:<7}  {_FIX_MARKS[r.fixable]:<3}  {r.summary}")
     return EXIT_OK
+
+
+#: How ``rules`` marks each kind of fix.
+_FIX_MARKS = {"safe": "[*]", "sometimes": "[~]", "unsafe": "[!]", None: ""}
+_FIX_WORDS = {"safe": "safe, applied by --fix", "sometimes": "safe for some findings, else --unsafe-fixes",
+              "unsafe": "applied with --fix --unsafe-fixes"}
 

@@ -54,13 +54,14 @@ def _near_miss(keys: set[str]) -> str | None:
     from marianne_lint.building.models import root_model
     from marianne_lint.building.models.introspect import allowed_keys
 
-    if len(keys) < 2:
+    specific = keys - _GENERIC_KEYS  # name, kind, type... say nothing of the kind
+    if len(specific) < 2:
         return None
     best: tuple[float, str] | None = None
     for kind in ("score", "conductor", "instrument"):
         own = set(allowed_keys(root_model(kind))) - _GENERIC_KEYS
-        share = len(keys & own) / len(keys)
-        if len(keys & own) >= 2 and share >= NEAR_MISS_SHARE and (best is None or share > best[0]):
+        share = len(specific & own) / len(specific)
+        if len(specific & own) >= 2 and share >= NEAR_MISS_SHARE and (best is None or share > best[0]):
             best = (share, kind)
     return best[1] if best is not None else None
 

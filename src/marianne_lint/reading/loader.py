@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from marianne_lint.diagnostics import Finding
+from marianne_lint.diagnostics import Finding, Fix
 from marianne_lint.reading.positions import MAP, SCALAR, SEQ, Path, PNode, Span, line_start, place
 from marianne_lint.reading.yaml11 import ScalarError, ScalarTooLarge, construct_tagged, resolve_plain
 
@@ -474,11 +474,11 @@ class _Composer:
             keys[key] = key_node
             values[key] = value_node
         merged_keys = set(data)
-        seen: dict[Any, PNode] = {}
+        seen: dict[Any, tuple[PNode, PNode]] = {}
         for key, key_node, value, value_node in own:
             if key in seen:
-                self._duplicate(frame, key, seen[key], key_node)
-            seen[key] = key_node
+                self._duplicate(frame, key, seen[key], key_node, len(frame.pairs))
+            seen[key] = (key_node, value_node)
             # Plain dict assignment, as Marianne's loader does: a later equal key
             # (also 1 and true) replaces the value and keeps the first key's place.
             data[key] = value
@@ -522,8 +522,14 @@ class _Composer:
             )
         )
 
-    def _duplicate(self, frame: _Frame, key: Any, first: PNode, second: PNode) -> None:
+    def _duplicate(self, frame: _Frame, key: Any, earlier: tuple[PNode, PNode], second: PNode, entries: int) -> None:
+        first, first_value = earlier
         shown = second.text if second.text is not None else str(key)
+        from marianne_lint.reading.edits import index_of
+
+        # Marianne keeps the last value: deleting the earlier entry changes nothing it reads.
+        removal = index_of(self.text).delete_entry(first.span, first_value.span, entries)
+        fix = Fix.of(f"remove the earlier '{first.text}' (line {first.span.line})", "safe", removal)
         where = ".".join(str(step) for step in frame.path) or "the top level"
         same = "" if first.text == second.text else f" (YAML 1.1 reads '{first.text}' and '{shown}' as the same key)"
         self.out.findings.append(
@@ -532,6 +538,7 @@ class _Composer:
                 second.span,
                 f"key '{shown}' appears twice in {where}{same}; Marianne silently keeps only this last value",
                 related=[(first.span, f"first '{first.text}' here")],
+                fix=fix,
             )
         )
 

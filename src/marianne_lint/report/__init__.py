@@ -18,9 +18,17 @@ class Report:
     files: int
     lines: dict[tuple[str, int], str]
     """(path, line) -> the text of that line, for the lines findings point at."""
+    unsafe_fixes: bool = False
+    """Whether unsafe fixes count as applicable (``--unsafe-fixes``)."""
+    fixed: int = 0
+    """How many findings ``--fix`` repaired (they are no longer in ``diagnostics``)."""
 
     def count(self, severity: Severity) -> int:
         return sum(1 for d in self.diagnostics if d.severity == severity)
+
+    def applicable(self, d: Diagnostic) -> bool:
+        """Whether ``--fix`` (with this run's ``--unsafe-fixes``) would repair ``d``: marked ``[*]``."""
+        return d.fix is not None and (self.unsafe_fixes or d.fix.applicability == "safe")
 
 
 def renderer(name: str) -> Callable[[Report], str]:
@@ -57,9 +65,13 @@ def fingerprints(report: Report) -> Iterator[tuple[Diagnostic, str]]:
 
 
 def summary_line(report: Report) -> str:
+    """The summary line of the text formats (``full`` and ``concise`` add :func:`fix_hint` below it)."""
     errors, warnings, infos = (report.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO))
     files = f"{report.files} file" + ("" if report.files == 1 else "s")
+    fixed = f"{report.fixed} fixed, " if report.fixed else ""
     if not report.diagnostics:
+        if report.fixed:
+            return f"Fixed {_plural(report.fixed, 'finding')}, no finding left ({files} checked)."
         if report.files == 0:
             return "No Marianne file found (0 files checked)."
         return f"All checks passed ({files} checked)."
@@ -67,7 +79,34 @@ def summary_line(report: Report) -> str:
     for count, word in ((errors, "error"), (warnings, "warning"), (infos, "info")):
         if count:
             parts.append(f"{count} {word}" + ("s" if count != 1 and word != "info" else ""))
-    return f"Found {', '.join(parts)} ({files} checked)."
+    remaining = f", {fixed}{len(report.diagnostics)} remaining" if fixed else ""
+    return f"Found {', '.join(parts)} ({files} checked{remaining})."
 
 
-__all__ = ["FORMATS", "RULE_URL", "Report", "fingerprints", "printable", "renderer", "rule_url", "summary_line"]
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def summary_lines(report: Report) -> list[str]:
+    """The summary line, and the line on what ``--fix`` can repair when something can."""
+    hint = fix_hint(report)
+    return [summary_line(report)] if hint is None else [summary_line(report), hint]
+
+
+def fix_hint(report: Report) -> str | None:
+    """``[*] 3 fixable with the `--fix` option (1 hidden fix can be enabled with `--unsafe-fixes`).``"""
+    fixable = sum(1 for d in report.diagnostics if report.applicable(d))
+    hidden = 0 if report.unsafe_fixes else sum(
+        1 for d in report.diagnostics if d.fix is not None and d.fix.applicability == "unsafe"
+    )
+    if not fixable and not hidden:
+        return None
+    option = "`--fix --unsafe-fixes`" if report.unsafe_fixes else "`--fix`"
+    shown = f"[*] {fixable} fixable with {option}" if fixable else "No fix available with `--fix`"
+    if hidden:
+        shown += f" ({hidden} hidden {'fix' if hidden == 1 else 'fixes'} can be enabled with `--unsafe-fixes`)"
+    return shown + "."
+
+
+__all__ = ["FORMATS", "RULE_URL", "Report", "fingerprints", "fix_hint", "printable", "renderer", "rule_url",
+           "summary_line", "summary_lines"]

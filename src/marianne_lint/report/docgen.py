@@ -263,6 +263,11 @@ def render_rule(rule: Rule) -> str:
     out = [f"### {rule.name}", ""]
     kinds = "every kind of file" if len(rule.kinds) == 4 else ", ".join(_KIND_WORDS[k] for k in rule.kinds)
     out.append(f"**Code:** `{rule.code}` · **Severity:** {rule.severity.label} · **Checks:** {kinds}")
+    if rule.fixable:
+        how = {"safe": "`--fix`", "unsafe": "`--fix --unsafe-fixes`",
+               "sometimes": "`--fix` (some findings only with `--unsafe-fixes`)"}[rule.fixable]
+        out.append("")
+        out.append(f"**Fix** ({how}): {_markdown(rule.fix_summary)}")
     options = {**EXTRA_OPTIONS.get(rule.name, {}), **rule.options}
     if options:
         out.append("")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marianne_lint.diagnostics import Diagnostic
-from marianne_lint.report import Report, printable, summary_line
+from marianne_lint.report import Report, printable, summary_lines
 from marianne_lint.report.concise_format import line_of
 
 
@@ -23,7 +23,7 @@ def _excerpt(d: Diagnostic, text: str) -> list[str]:
 def render(report: Report) -> str:
     out: list[str] = []
     for d in report.diagnostics:
-        out.append(line_of(d))
+        out.append(line_of(d, report.applicable(d)))
         text = report.lines.get((d.path, d.line))
         if text is not None:
             out.extend(_excerpt(d, text))
@@ -32,6 +32,9 @@ def render(report: Report) -> str:
                        f"{printable(related.message)}")
         if d.suggestion:
             out.append(f"  = help: {printable(d.suggestion)}")
+        if d.fix is not None:
+            kind = "fix" if d.fix.applicability == "safe" else "unsafe fix"
+            out.append(f"  = {kind}: {printable(d.fix.message)}")
         out.append("")
-    out.append(summary_line(report))
+    out.extend(summary_lines(report))
     return "\n".join(out) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from marianne_lint.diagnostics import Diagnostic, Severity
+from marianne_lint.diagnostics import Diagnostic, Fix, Severity
 from marianne_lint.report import Report
 
 
@@ -26,7 +26,21 @@ def as_dict(d: Diagnostic) -> dict[str, Any]:
     }
     out["suggestion"] = d.suggestion or None  # always present, so every diagnostic has the same keys
     out["url"] = d.url
+    out["fix"] = fix_dict(d.fix) if d.fix is not None else None
     return out
+
+
+def fix_dict(fix: Fix) -> dict[str, Any]:
+    """A fix as JSON: each edit by its offsets in the text and by its 1-based positions."""
+    return {
+        "message": fix.message,
+        "applicability": fix.applicability,
+        "edits": [
+            {"start": e.start, "end": e.end, "line": e.line, "column": e.column, "end_line": e.end_line,
+             "end_column": e.end_column, "content": e.text}
+            for e in fix.edits
+        ],
+    }
 
 
 def render(report: Report) -> str:

@@ -12,7 +12,7 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
 
-from marianne_lint.diagnostics import Severity
+from marianne_lint.diagnostics import Fix, Severity
 from marianne_lint.report import Report, fingerprints, rule_url
 from marianne_lint.report.rule_doc import as_markdown, as_text
 from marianne_lint.version import __version__
@@ -46,6 +46,24 @@ def _location(path: str, line: int, column: int, end_line: int | None = None, en
     return {"physicalLocation": {"artifactLocation": _uri(path), "region": region}}
 
 
+def _fix(path: str, fix: Fix) -> dict[str, Any]:
+    """A SARIF fix: the replacements of one artifact (regions 1-based, end exclusive)."""
+    return {
+        "description": {"text": f"{fix.message} ({fix.applicability})"},
+        "artifactChanges": [{
+            "artifactLocation": _uri(path),
+            "replacements": [
+                {
+                    "deletedRegion": {"startLine": e.line, "startColumn": e.column, "endLine": e.end_line,
+                                      "endColumn": e.end_column},
+                    "insertedContent": {"text": e.text},
+                }
+                for e in fix.edits
+            ],
+        }],
+    }
+
+
 def render(report: Report) -> str:
     from marianne_lint.rules import RULES
 
@@ -74,6 +92,8 @@ def render(report: Report) -> str:
             "locations": [_location(d.path, d.line, d.column, d.end_line, d.end_column)],
             "fingerprints": {"marianneLint/v1": fingerprint},
         }
+        if d.fix is not None:
+            result["fixes"] = [_fix(d.path, d.fix)]
         if d.related:
             result["relatedLocations"] = [
                 {**_location(r.path, r.line, r.column), "id": number, "message": {"text": r.message}}

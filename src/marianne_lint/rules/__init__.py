@@ -128,6 +128,8 @@ def registry_problems(rules: Iterable[Rule]) -> list[str]:
 
 
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
+#: Every rule name, in registry order.
+RULE_NAMES: tuple[str, ...] = tuple(BY_NAME)
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
 
 _CODE_PREFIX = re.compile(r"^ML\d{0,3}$")

@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path as FsPath
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
 
-from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.diagnostics import Edit, Finding, Severity
+from marianne_lint.reading.edits import TextIndex, index_of
 from marianne_lint.reading.positions import Path, PNode, Span, editor_lines
 
 if TYPE_CHECKING:
@@ -80,6 +81,29 @@ class Context:
             start = Span(1, 1, 1, 2)
             return Placed(self.raw(*path) if found.exact else None, found.exact, start, start)
         return Placed(self.raw(*path) if found.exact else None, found.exact, found.key_or_value, found.node.span)
+
+    @property
+    def edits(self) -> TextIndex:
+        """Offsets of the file's text, to build a fix's edits from positions."""
+        return index_of(self.text)
+
+    def remove_key(self, *path: Any) -> Edit | None:
+        """An edit deleting the block-mapping entry at ``path`` with its lines (None when it cannot)."""
+        parent = self.root.locate(path[:-1])
+        found = self.root.locate(path)
+        if not found.exact or found.key is None or not parent.exact or parent.node.values is None:
+            return None
+        return self.edits.delete_entry(found.key.span, found.node.span, len(parent.node.values))
+
+    def remove_item(self, *path: Any) -> Edit | None:
+        """An edit deleting the sequence item at ``path`` (its ``- item`` line, or ``, item`` in ``[...]``)."""
+        parent = self.root.locate(path[:-1])
+        index = path[-1]
+        if not parent.exact or parent.node.items is None or not isinstance(index, int):
+            return None
+        sequence = parent.node.span
+        flow = self.edits.source(Span(sequence.line, sequence.column, sequence.line, sequence.column + 1)) == "["
+        return self.edits.delete_item([item.span for item in parent.node.items], index, flow)
 
     @property
     def score(self) -> JobConfig:
@@ -179,6 +203,11 @@ class Rule:
     """Options this rule reads, with their defaults."""
     reported_by: ClassVar[str | None] = None
     """For rules without ``check``: the step that reports them."""
+    fixable: ClassVar[Literal["safe", "unsafe", "sometimes"] | None] = None
+    """Whether findings carry a fix: ``safe`` (applied by ``--fix``), ``unsafe`` (only with
+    ``--unsafe-fixes``), ``sometimes`` (safe for some findings, unsafe for others); None: never."""
+    fix_summary: ClassVar[str] = ""
+    """What the fix does, in a few words (shown by ``marianne-lint rules``)."""
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         """Yield the findings of this rule for one document."""

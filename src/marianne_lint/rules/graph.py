@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from marianne_lint.building.expansion import lax_int
-from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.rules.base import Context, Rule, per_document
 from marianne_lint.rules.support.sheets import SheetFacts, sheet_facts, sheet_list
 
@@ -296,6 +296,8 @@ class DuplicateDependency(Rule):
     name = "duplicate-dependency"
     severity = Severity.WARNING
     summary = "a prerequisite is listed twice for one sheet"
+    fixable = "safe"
+    fix_summary = "delete the repeated entry"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         facts = sheet_facts(ctx)
@@ -310,6 +312,8 @@ class DuplicateDependency(Rule):
                         f"{unit} {node} lists {dep} twice in its dependencies",
                         related=[(ctx.value_span("sheet", "dependencies", node, first[dep]), "first listed here")],
                         suggestion="remove the repeated entry",
+                        fix=Fix.of(f"remove the repeated {dep}", "safe",
+                                   ctx.remove_item("sheet", "dependencies", node, position)),
                     )
                 else:
                     first[dep] = position

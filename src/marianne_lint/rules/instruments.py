@@ -12,11 +12,12 @@ worked out in :mod:`marianne_lint.rules.support.profiles`.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import Context, Rule, per_document
 from marianne_lint.rules.support.builtin_instruments import (
@@ -61,6 +62,17 @@ def _unknown_suggestion(name: str, known: KnownInstruments, *, aliases: bool = T
     if not known.home_read:
         text += f"; profiles in ~/.marianne/instruments are read only with the option {HOME_OPTION}"
     return text
+
+
+def _rename_instrument(ctx: Context, span: Span, name: str, known: KnownInstruments, *,
+                       aliases: bool = True) -> Fix | None:
+    """Rename an instrument to the one known name it is a slip of (unsafe: a guess)."""
+    if name in known.broken:
+        return None
+    close = _close(name, known.names(aliases=aliases))
+    if close is None:
+        return None
+    return Fix.of(f"write '{close}'", "unsafe", ctx.edits.replace_value(span, name, close))
 
 
 def _unknown_reason(name: str, known: KnownInstruments) -> str:
@@ -206,6 +218,8 @@ class UnknownInstrument(Rule):
 
     code = "ML701"
     name = "unknown-instrument"
+    fixable = "unsafe"
+    fix_summary = "rename to the one known instrument it is close to"
     severity = Severity.WARNING
     summary = "an instrument name that is not a known profile or alias"
     options: ClassVar[dict[str, Any]] = {HOME_OPTION: False}
@@ -256,6 +270,7 @@ class UnknownInstrument(Rule):
             f"{label} '{name}' is not a known instrument: {_unknown_reason(name, known)}; the sheets that use "
             "it cannot run",
             suggestion=_unknown_suggestion(name, known, aliases=aliases),
+            fix=_rename_instrument(ctx, span, name, known, aliases=aliases),
         )
 
 
@@ -286,6 +301,8 @@ class UnknownFallbackInstrument(Rule):
 
     code = "ML702"
     name = "unknown-fallback-instrument"
+    fixable = "unsafe"
+    fix_summary = "rename to the one known instrument it is close to"
     severity = Severity.WARNING
     summary = "a fallback instrument name that is not a known profile or alias"
     options: ClassVar[dict[str, Any]] = {HOME_OPTION: False}
@@ -316,6 +333,7 @@ class UnknownFallbackInstrument(Rule):
                     f"{label}[{index}] '{name}' is not a known instrument: {_unknown_reason(name, known)}; "
                     "Marianne can never fall back to it",
                     suggestion=_unknown_suggestion(name, known),
+                    fix=_rename_instrument(ctx, ctx.value_span(*path, index), name, known),
                 )
 
 
@@ -395,6 +413,8 @@ class SkipPermissionsDisabled(Rule):
 
     code = "ML703"
     name = "skip-permissions-disabled"
+    fixable = "unsafe"
+    fix_summary = "delete `skip_permissions: false`"
     severity = Severity.WARNING
     summary = "claude_cli with backend.skip_permissions false waits for permission prompts"
 
@@ -410,6 +430,7 @@ class SkipPermissionsDisabled(Rule):
             related=_claude_cli_related(ctx),
             suggestion="remove skip_permissions: false (the default is true); limit tools with "
             "backend.allowed_tools instead",
+            fix=Fix.of("remove skip_permissions: false", "unsafe", ctx.remove_key("backend", "skip_permissions")),
         )
 
 
@@ -436,6 +457,8 @@ class McpEnabled(Rule):
 
     code = "ML704"
     name = "mcp-enabled"
+    fixable = "unsafe"
+    fix_summary = "delete `disable_mcp: false`"
     severity = Severity.INFO
     summary = "claude_cli with backend.disable_mcp false loads the machine's MCP servers"
 
@@ -450,6 +473,7 @@ class McpEnabled(Rule):
             "MCP servers configured on the machine for every sheet, which is slower and machine-dependent",
             related=_claude_cli_related(ctx),
             suggestion="remove disable_mcp: false unless the sheets need MCP tools",
+            fix=Fix.of("remove disable_mcp: false", "unsafe", ctx.remove_key("backend", "disable_mcp")),
         )
 
 
@@ -479,6 +503,8 @@ class BackendTypeNotLegacy(Rule):
 
     code = "ML705"
     name = "backend-type-not-legacy"
+    fixable = "unsafe"
+    fix_summary = "move the name to a top-level `instrument:`"
     severity = Severity.WARNING
     summary = "backend.type is an instrument name; use instrument: instead"
 
@@ -492,7 +518,29 @@ class BackendTypeNotLegacy(Rule):
             f"backend.type '{backend_type}' is not a legacy backend ({', '.join(LEGACY_BACKEND_TYPES)}); "
             "Marianne treats it as an instrument name and only warns about it on standard error",
             suggestion=f"write `instrument: {backend_type}` and remove backend.type",
+            fix=_to_instrument(ctx, backend_type),
         )
+
+
+def _to_instrument(ctx: Context, backend_type: str) -> Fix | None:
+    """Move ``backend.type: NAME`` to a top-level ``instrument: NAME`` (unsafe: the field changes)."""
+    backend = ctx.root.locate(("backend",))
+    if ctx.score.instrument is not None or ctx.exists("instrument") or backend.key is None:
+        return None
+    if backend.key.span.column != 1 or backend.node.values is None or not _PLAIN_NAME.fullmatch(backend_type):
+        return None
+    line = f"instrument: {backend_type}\n"
+    message = f"write `instrument: {backend_type}` instead of backend.type"
+    if len(backend.node.values) == 1:  # backend held only the type: the whole entry becomes the line
+        removal = ctx.remove_key("backend")
+        if removal is None:
+            return None
+        return Fix.of(message, "unsafe", ctx.edits.edit(removal.start, removal.end, line))
+    at = ctx.edits.offset(backend.key.span.line, 1)
+    return Fix.of(message, "unsafe", ctx.edits.edit(at, at, line), ctx.remove_key("backend", "type"))
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 
 
 def _field_default(model_cls: Any, name: str) -> Any:

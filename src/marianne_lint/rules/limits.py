@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.rules.base import Context, Rule
 from marianne_lint.rules.support.sheets import sheet_facts, sheet_list
 
@@ -69,6 +69,8 @@ class IdleTimeoutTooShort(Rule):
 
     code = "ML302"
     name = "idle-timeout-too-short"
+    fixable = "unsafe"
+    fix_summary = "raise the timeout to the configured floor"
     severity = Severity.WARNING
     summary = "stale detection would kill sheets after less than two minutes of silence"
     options: ClassVar[dict[str, Any]] = {"min-idle-timeout-seconds": 120.0}
@@ -85,7 +87,20 @@ class IdleTimeoutTooShort(Rule):
                 f"working (floor: {_seconds(floor)})",
                 related=[(ctx.key_span("stale_detection", "enabled"), "stale detection is enabled here")],
                 suggestion=f"raise idle_timeout_seconds to at least {floor:g}",
+                fix=self._raise(ctx, floor),
             )
+
+    @staticmethod
+    def _raise(ctx: Context, floor: float) -> Fix | None:
+        found = ctx.at("stale_detection", "idle_timeout_seconds")
+        value = found.value
+        if not found.exists or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        node = ctx.node("stale_detection", "idle_timeout_seconds")
+        if node is None or node.style is not None or node.text is None:
+            return None
+        return Fix.of(f"raise idle_timeout_seconds to {floor:g}", "unsafe",
+                      ctx.edits.replace_token(node.span, node.text, f"{floor:g}"))
 
 
 def sheet_timeouts(model: Any, sheets: list[int]) -> dict[int, float]:
@@ -301,6 +316,8 @@ class CostLimitsOff(Rule):
 
     code = "ML307"
     name = "cost-limits-disabled"
+    fixable = "unsafe"
+    fix_summary = "delete `enabled: false` so the limits are enforced"
     severity = Severity.WARNING
     summary = "cost limits are set but enabled: false switches them off"
 
@@ -316,6 +333,7 @@ class CostLimitsOff(Rule):
                 f"cost_limits.enabled is false, so {' and '.join(limits)} will not be enforced",
                 related=[(ctx.key_span("cost_limits", key), "ignored limit") for key in limits],
                 suggestion="remove `enabled: false` (limits turn cost tracking on by themselves)",
+                fix=Fix.of("remove `enabled: false`", "unsafe", ctx.remove_key("cost_limits", "enabled")),
             )
 
 

@@ -11,7 +11,9 @@ import datetime
 from collections.abc import Iterator
 from typing import Any
 
-from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.diagnostics import Finding, Fix, Severity
+from marianne_lint.reading.edits import index_of
+from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import KINDS, Context, Rule
 
 
@@ -69,6 +71,8 @@ class DuplicateKey(Rule):
     summary = "a key appears twice in one mapping; only the last value counts"
     kinds = KINDS
     reported_by = "the loader"
+    fixable = "safe"
+    fix_summary = "delete the earlier occurrence (the one Marianne drops)"
 
 
 class Yaml11BooleanKey(Rule):
@@ -99,6 +103,9 @@ class Yaml11BooleanKey(Rule):
     summary = "an unquoted key like 'on' or 'yes' is read as a boolean by YAML 1.1"
     kinds = KINDS
 
+    fixable = "sometimes"
+    fix_summary = "quote the key; a notification's legacy `on:` becomes `on_events:` (unsafe)"
+
     def check(self, ctx: Context) -> Iterator[Finding]:
         for note in ctx.loaded.notes:
             if not note.is_key or note.node.note != "bool":
@@ -111,7 +118,14 @@ class Yaml11BooleanKey(Rule):
                 "which Marianne uses, not as the text '" + str(written) + "'",
                 suggestion=f'quote the key: "{written}":',
                 severity=Severity.WARNING,
+                fix=self._fix(ctx, note.path, note.node.span, written),
             )
+
+    @staticmethod
+    def _fix(ctx: Context, path: tuple[Any, ...], span: Span, written: str | None) -> Fix | None:
+        from marianne_lint.building.structure import boolean_key_fix
+
+        return None if written is None else boolean_key_fix(ctx.text, ctx.kind, path, span, written, ctx.data)
 
 
 class Yaml11BooleanValue(Rule):
@@ -141,6 +155,8 @@ class Yaml11BooleanValue(Rule):
     severity = Severity.WARNING
     summary = "an unquoted yes/no/on/off value becomes a boolean where text or a number is meant"
     kinds = KINDS
+    fixable = "sometimes"
+    fix_summary = "quote the word (unsafe where any value goes, such as a template variable)"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         from marianne_lint.building.models.introspect import annotation_at
@@ -154,12 +170,21 @@ class Yaml11BooleanValue(Rule):
                 continue
             written = note.node.text
             target = "a number setting" if expected in (int, float) else "a value here"
+            # Quoting keeps the word the author wrote where text is meant; in a number setting
+            # the word is no number either, so there is nothing safe to write.
+            fix = None
+            if written is not None and expected not in (int, float):
+                # Safe for a text setting; where any value goes (a template variable) the author
+                # may have meant the boolean (`{% if flag %}`), so quoting is a guess.
+                fix = Fix.of(f'quote the value: "{written}"', "safe" if expected is str else "unsafe",
+                             index_of(ctx.text).quote(note.node.span, written))
             yield Finding(
                 self.name,
                 note.node.span,
                 f"'{written}' is read as the boolean {str(note.value).lower()} by YAML 1.1 (Marianne), "
                 f"and {target} then holds {_as_value(note.value, expected)}",
                 suggestion=f'write "{written}" if you mean the word',
+                fix=fix,
             )
 
 
@@ -291,6 +316,8 @@ class UnusedSuppression(Rule):
     summary = "a suppression comment silences nothing"
     kinds = KINDS
     reported_by = "the suppression step"
+    fixable = "safe"
+    fix_summary = "delete the rule from the comment, or the whole comment"
 
 
 class UnknownRuleInSuppression(Rule):
@@ -311,3 +338,5 @@ class UnknownRuleInSuppression(Rule):
     summary = "a suppression comment names an unknown rule"
     kinds = KINDS
     reported_by = "the suppression step"
+    fixable = "unsafe"
+    fix_summary = "rename to the one rule name it is close to"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.rules.base import KINDS, Context, Rule
 
 
@@ -40,6 +40,8 @@ class SchemaUnknownKey(_SchemaRule):
     code = "ML101"
     name = "schema-unknown-key"
     summary = "an unknown key; Marianne rejects the file"
+    fixable = "unsafe"
+    fix_summary = "rename to the one allowed key it is close to, when that key is not there yet"
 
 
 class SchemaMissingKey(_SchemaRule):
@@ -130,6 +132,8 @@ class SchemaEnum(_SchemaRule):
     code = "ML105"
     name = "schema-enum"
     summary = "a value is not one of the allowed choices; Marianne rejects the file"
+    fixable = "unsafe"
+    fix_summary = "replace with the one allowed value it is close to"
 
 
 class SchemaPattern(_SchemaRule):
@@ -273,6 +277,8 @@ class IgnoredKey(Rule):
     severity = Severity.WARNING
     summary = "a legacy key that Marianne accepts but ignores"
     kinds = ("score", "conductor")
+    fixable = "safe"
+    fix_summary = "delete the key"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         data = ctx.data if isinstance(ctx.data, dict) else {}
@@ -286,6 +292,7 @@ class IgnoredKey(Rule):
                     f"sheet.total_sheets is ignored by Marianne (the score has {actual} sheets, "
                     "computed from total_items, size and start_item)",
                     suggestion="remove sheet.total_sheets",
+                    fix=Fix.of("remove sheet.total_sheets", "safe", ctx.remove_key("sheet", "total_sheets")),
                 )
         elif "use_baton" in data:
             yield Finding(
@@ -293,4 +300,5 @@ class IgnoredKey(Rule):
                 ctx.key_span("use_baton"),
                 "use_baton is a removed setting that the conductor drops (and `mzt config check` rejects)",
                 suggestion="remove use_baton",
+                fix=Fix.of("remove use_baton", "safe", ctx.remove_key("use_baton")),
             )

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import Context, Rule, per_document
 from marianne_lint.rules.support import format_fields, template_parse
@@ -442,6 +442,8 @@ class FormatBracesInTemplate(Rule):
 
     code = "ML503"
     name = "format-braces-in-template"
+    fixable = "safe"
+    fix_summary = "write `{name}` as `{{ name }}` (inline templates)"
     severity = Severity.WARNING
     summary = "a built-in is written {name} with single braces in a Jinja prompt"
 
@@ -453,13 +455,30 @@ class FormatBracesInTemplate(Rule):
                     line = before.count("\n") + 1
                     column = len(before) - (before.rfind("\n") + 1)
                     name = match.group(1)
+                    span = template_span(ctx, source, line, column, match.end() - match.start())
                     yield Finding(
                         self.name,
-                        template_span(ctx, source, line, column, match.end() - match.start()),
+                        span,
                         f"{source.where(line)} writes '{{{name}}}' with single braces: the prompt is Jinja, so "
                         f"it reaches the instrument as the literal text '{{{name}}}', not the value of {name}",
                         suggestion=f"write '{{{{ {name} }}}}'",
+                        fix=_double_braces(ctx, source, span, offset + match.start(), match.group(0), name),
                     )
+
+
+def _double_braces(ctx: Context, source: PromptSource, span: Span, at: int, written: str, name: str) -> Fix | None:
+    """``{name}`` -> ``{{ name }}`` in an inline template (a template file is another file: not touched)."""
+    if not source.inline:
+        return None
+    wanted = f"{{{{ {name} }}}}"
+    message = f"write '{wanted}'"
+    if ctx.edits.source(span) == written:  # a literal block: the finding is on the very braces
+        return Fix.of(message, "safe", ctx.edits.replace(span, wanted))
+    node = ctx.node(*source.key)
+    if node is None or source.text[at : at + len(written)] != written:
+        return None
+    rewritten = source.text[:at] + wanted + source.text[at + len(written) :]
+    return Fix.of(message, "safe", ctx.edits.replace_scalar(node, source.text, rewritten))
 
 
 def _shadow_effect(name: str) -> str:
@@ -637,6 +656,8 @@ class ValidationPathPlaceholder(Rule):
 
     code = "ML505"
     name = "validation-path-placeholder"
+    fixable = "unsafe"
+    fix_summary = "rename a misspelled placeholder to the one known name it is close to"
     severity = Severity.WARNING
     summary = "a validation path uses a placeholder that fails or renders 'None'"
 
@@ -685,6 +706,7 @@ class ValidationPathPlaceholder(Rule):
                             f"{where} uses '{{{field}}}', but {_why_unknown(root)}: str.format raises KeyError "
                             "and the validation fails on every sheet it applies to",
                             suggestion=_unknown_suggestion(root, known),
+                            fix=_rename_placeholder(ctx, ("validations", index, key), value, root, known),
                         )
                     elif conversion is not None and conversion not in "rsa":
                         yield Finding(
@@ -720,6 +742,20 @@ def _why_unknown(name: str) -> str:
     if name in PROMPT_BUILTINS:
         return f"'{name}' is a prompt-only name, not defined when validations run"
     return f"'{name}' is neither a built-in nor a key of prompt.variables"
+
+
+def _rename_placeholder(ctx: Context, path: tuple[Any, ...], value: str, root: str, known: set[str]) -> Fix | None:
+    """Rename a misspelled ``{placeholder}`` to the one known name it is close to (unsafe: a guess)."""
+    if root in ("start_item", "end_item"):
+        return None
+    close = difflib.get_close_matches(root, sorted(known - {"instance", "voice"}), n=2, cutoff=0.75)
+    if len(close) != 1:
+        return None
+    rewritten = re.sub(r"(?<!\{)\{" + re.escape(root) + r"(?=[.\[!:}])", "{" + close[0], value)
+    found = ctx.root.locate(path)
+    if rewritten == value or not found.exact:
+        return None
+    return Fix.of(f"write '{{{close[0]}}}'", "unsafe", ctx.edits.replace_scalar(found.node, value, rewritten))
 
 
 def _unknown_suggestion(name: str, known: set[str]) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from marianne_lint.diagnostics import Finding, Severity
+from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import Context, Rule, per_document
 from marianne_lint.rules.support.conditions import sheets_where, split
@@ -183,6 +184,8 @@ class MisreadCondition(Rule):
     name = "misread-condition"
     severity = Severity.WARNING
     summary = "a validation condition means something else to Marianne than it seems"
+    fixable = "safe"
+    fix_summary = "write `AND` and `&&` as the lower-case ` and ` Marianne splits on"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         facts = sheet_facts(ctx)
@@ -200,7 +203,44 @@ class MisreadCondition(Rule):
                     f"condition '{condition.strip()}' of validation #{index + 1}: {problem}",
                     suggestion="write comparisons 'NAME OP NUMBER' joined by ' and ', e.g. "
                     "'sheet_num >= 2 and sheet_num <= 4'",
+                    fix=_and_fix(ctx, index, condition, known, facts),
                 )
+
+
+_JINJA_NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def _single_braces(ctx: Context, index: int, path: str) -> Fix | None:
+    """``{{ name }}`` -> ``{name}`` in a validation path, when every one is a name validations fill."""
+    from marianne_lint.rules.support.sheets import VALIDATION_BUILTINS
+
+    variables = ctx.score.prompt.variables
+    known = set(VALIDATION_BUILTINS) | {str(name) for name in (variables if isinstance(variables, dict) else {})}
+    rewritten = _JINJA_NAME.sub(r"{\1}", path)
+    if "{{" in rewritten or "}}" in rewritten or any(m.group(1) not in known for m in _JINJA_NAME.finditer(path)):
+        return None
+    if any(m.group(1) in ("instance", "voice") for m in _JINJA_NAME.finditer(path)):
+        return None  # None on sheets that are not fanned out: the rewrite would only move the problem
+    found = ctx.root.locate(("validations", index, "path"))
+    if not found.exact:
+        return None
+    return Fix.of(f"write '{rewritten}'", "safe", ctx.edits.replace_scalar(found.node, path, rewritten))
+
+
+_UPPER_AND = re.compile(r"\s+AND\s+|\s*&&\s*")
+
+
+def _and_fix(ctx: Context, index: int, condition: str, known: set[str], facts: SheetFacts) -> Fix | None:
+    """``AND``/``&&`` -> `` and `` when that is the condition's only problem (the intent is plain)."""
+    if not _UPPER_AND.search(condition):
+        return None
+    rewritten = _UPPER_AND.sub(" and ", condition)
+    if _condition_problem(rewritten, known, facts) is not None:
+        return None
+    found = ctx.root.locate(("validations", index, "condition"))
+    if not found.exact:
+        return None
+    return Fix.of(f"write '{rewritten.strip()}'", "safe", ctx.edits.replace_scalar(found.node, condition, rewritten))
 
 
 def _known_numbers(facts: SheetFacts) -> set[str]:
@@ -424,6 +464,8 @@ class JinjaInValidationPath(Rule):
 
     code = "ML407"
     name = "jinja-in-validation-path"
+    fixable = "safe"
+    fix_summary = "write `{{ name }}` as the `{name}` placeholder"
     severity = Severity.WARNING
     summary = "a validation path uses Jinja {{ }} instead of {placeholders}"
 
@@ -436,4 +478,5 @@ class JinjaInValidationPath(Rule):
                     f"validation #{index + 1} path '{rule.path}' uses Jinja braces; validation paths use "
                     "single-brace placeholders, so '{{' stays a literal brace",
                     suggestion="write {workspace} instead of {{ workspace }}",
+                    fix=_single_braces(ctx, index, rule.path),
                 )
