@@ -55,6 +55,9 @@ RULES: list[Rule] = [
     validations.NoValidations(),
     validations.FileExistsOnly(),
     validations.JinjaInValidationPath(),
+    validations.CommandCannotFail(),
+    validations.JinjaInValidationCommand(),
+    validations.RegexMatchesAnything(),
     # -- ML5xx: rules/templates.py --
     templates.TemplateSyntax(),
     templates.UndefinedTemplateVariable(),
@@ -66,6 +69,7 @@ RULES: list[Rule] = [
     templates.CaptureFilesExpression(),
     templates.HookPlaceholder(),
     templates.UnknownTemplateFilter(),
+    templates.TemplateNeedsLoader(),
     # -- ML6xx: rules/paths.py --
     paths.WorkspaceParentMissing(),
     paths.NullWorkspace(),

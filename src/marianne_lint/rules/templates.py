@@ -1010,3 +1010,45 @@ class HookPlaceholder(Rule):
                     "{workspace}, {job_id} and {sheet_count} replaced",
                     suggestion="use {workspace}, {job_id} or {sheet_count}, or write the value itself",
                 )
+
+
+_LOADER_TAG = re.compile(r"\{%[-+]?\s*(include|extends|import|from)\b")
+
+
+class TemplateNeedsLoader(Rule):
+    """The prompt template uses ``{% include %}``, ``{% extends %}`` or ``{% import %}``.
+
+    Marianne renders the prompt from a string, with no template loader: any tag that reads
+    another template fails when the sheet's prompt is rendered, so the sheet never starts. Write
+    the shared text into the template, or into ``prompt.variables``, or inject a file with a
+    prelude or cadenza.
+
+    Failing::
+
+        prompt:
+          template: "{% include 'header.j2' %} Write part {{ sheet_num }}."
+
+    Passing::
+
+        prompt:
+          template: "Write part {{ sheet_num }}."
+    """
+
+    code = "ML511"
+    name = "template-needs-loader"
+    severity = Severity.WARNING
+    summary = "the prompt template includes, extends or imports another template, which cannot be loaded"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for source in prompt_sources(ctx):
+            for line_number, line in enumerate(source.text.split("\n"), start=1):
+                for match in _LOADER_TAG.finditer(line):
+                    tag = match.group(1)
+                    yield Finding(
+                        self.name,
+                        template_span(ctx, source, line_number, match.start(), match.end() - match.start()),
+                        f"{source.where(line_number)} uses {{% {tag} %}}: Marianne renders prompts without a "
+                        "template loader, so rendering fails and the sheet never starts",
+                        suggestion="put the shared text in the template or in prompt.variables, or inject a "
+                        "file with a prelude",
+                    )

@@ -210,8 +210,9 @@ class MisreadCondition(Rule):
 _JINJA_NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
-def _single_braces(ctx: Context, index: int, path: str) -> Fix | None:
-    """``{{ name }}`` -> ``{name}`` in a validation path, when every one is a name validations fill."""
+def _single_braces(ctx: Context, index: int, path: str, key: str = "path") -> Fix | None:
+    """``{{ name }}`` -> ``{name}`` in a validation path or command, when every one is a name
+    validations fill."""
     from marianne_lint.rules.support.sheets import VALIDATION_BUILTINS
 
     variables = ctx.score.prompt.variables
@@ -221,7 +222,7 @@ def _single_braces(ctx: Context, index: int, path: str) -> Fix | None:
         return None
     if any(m.group(1) in ("instance", "voice") for m in _JINJA_NAME.finditer(path)):
         return None  # None on sheets that are not fanned out: the rewrite would only move the problem
-    found = ctx.root.locate(("validations", index, "path"))
+    found = ctx.root.locate(("validations", index, key))
     if not found.exact:
         return None
     return Fix.of(f"write '{rewritten}'", "safe", ctx.edits.replace_scalar(found.node, path, rewritten))
@@ -479,4 +480,195 @@ class JinjaInValidationPath(Rule):
                     "single-brace placeholders, so '{{' stays a literal brace",
                     suggestion="write {workspace} instead of {{ workspace }}",
                     fix=_single_braces(ctx, index, rule.path),
+                )
+
+
+# -- pitfalls of validation commands and patterns ---------------------------------------------------
+
+#: Shell words that start compound commands, whose status this simple reading cannot follow.
+_COMPOUND = frozenset({"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac",
+                       "{", "}", "(", ")", "function"})
+#: Programs that, last in a pipeline, hide the status of what feeds them (without pipefail).
+_PIPE_SINKS = frozenset({"tail", "head", "tee", "cat", "less", "more", "sort", "uniq", "wc", "cut", "column"})
+
+
+def _shell_tokens(command: str) -> list[str] | None:
+    """The words and operators of a shell command (stdlib shlex; None when it does not lex)."""
+    import shlex
+
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    try:
+        return list(lexer)
+    except ValueError:
+        return None
+
+
+def masked_status(command: str) -> str | None:
+    """Why ``command``'s exit status cannot report a failure, or None.
+
+    ``... || true`` (or ``|| :``, ``|| exit 0``, ``; true``, ``; exit 0`` at the end) always
+    succeeds; a pipeline ending in ``tail``/``head``/``tee``... reports the status of that last
+    program unless ``pipefail`` is set.
+    """
+    if any(part in command for part in ("$(", "`", "\n")):
+        return None  # a script or a command substitution: its last pipe need not be the status
+    tokens = _shell_tokens(command)
+    if not tokens or _COMPOUND.intersection(tokens):
+        return None
+    words = tokens
+    for operator in ("||", ";"):
+        if operator in words:
+            position = len(words) - 1 - words[::-1].index(operator)
+            tail = words[position + 1 :]
+            if tail in (["true"], [":"], ["exit", "0"]):
+                shown = " ".join(tail)
+                if operator == "||":
+                    return f"'|| {shown}' turns every failure into success"
+                return f"it ends with '; {shown}', so its status is always 0"
+    if "pipefail" in words:
+        return None
+    last = [i for i, t in enumerate(words) if t in ("|", "||", "&&", ";", "&")]
+    if last and words[last[-1]] == "|" and last[-1] + 1 < len(words):
+        sink = words[last[-1] + 1].rsplit("/", 1)[-1]
+        if sink in _PIPE_SINKS:
+            return (f"it ends with a pipe into '{sink}', whose status (0) is the pipeline's: the command "
+                    "before it can fail unseen")
+    return None
+
+
+class CommandCannotFail(Rule):
+    """A ``command_succeeds`` validation whose command always succeeds.
+
+    Marianne runs the command through the shell and checks its exit status. ``pytest || true``
+    succeeds whatever the tests do, and so does a pipeline ending in ``tail``, ``head`` or
+    ``tee`` (the shell reports the status of the last program of a pipeline unless
+    ``set -o pipefail`` is on). The validation then passes a sheet whose work failed. The
+    command is read with a shell lexer, never run.
+
+    Failing::
+
+        validations:
+          - type: command_succeeds
+            command: "pytest -q | tail -5"
+
+    Passing::
+
+        validations:
+          - type: command_succeeds
+            command: "set -o pipefail; pytest -q | tail -5"
+    """
+
+    code = "ML408"
+    name = "command-cannot-fail"
+    severity = Severity.WARNING
+    summary = "a command_succeeds command always exits 0 (|| true, a pipe into tail or head)"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(ctx.score.validations):
+            if rule.type != "command_succeeds" or not isinstance(rule.command, str):
+                continue
+            why = masked_status(rule.command)
+            if why is not None:
+                yield Finding(
+                    self.name,
+                    ctx.key_span("validations", index, "command"),
+                    f"validation #{index + 1} command '{rule.command.strip()}' cannot fail: {why}",
+                    suggestion="drop the '|| true', or start the command with 'set -o pipefail;'",
+                )
+
+
+class JinjaInValidationCommand(Rule):
+    """A validation command uses Jinja ``{{ name }}`` where Marianne fills ``{name}``.
+
+    Marianne replaces each single-brace ``{name}`` of a validation command (shell-quoted);
+    ``{{ workspace }}`` is left as it is and reaches the shell as literal text, so
+    ``cd {{ workspace }}`` fails. Only names Marianne fills are reported (``{{.State}}`` of a Go
+    template, for instance, is not).
+
+    Failing::
+
+        validations:
+          - type: command_succeeds
+            command: "cd {{ workspace }} && make test"
+
+    Passing::
+
+        validations:
+          - type: command_succeeds
+            command: "cd {workspace} && make test"
+    """
+
+    code = "ML409"
+    name = "jinja-in-validation-command"
+    severity = Severity.WARNING
+    summary = "a validation command uses Jinja {{ }} instead of {placeholders}"
+    fixable = "safe"
+    fix_summary = "write `{{ name }}` as the `{name}` placeholder"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        from marianne_lint.rules.support.sheets import VALIDATION_BUILTINS
+
+        variables = ctx.score.prompt.variables
+        known = set(VALIDATION_BUILTINS) | {str(name) for name in (variables if isinstance(variables, dict) else {})}
+        for index, rule in enumerate(ctx.score.validations):
+            command = rule.command
+            if not isinstance(command, str):
+                continue
+            names = [m.group(1) for m in _JINJA_NAME.finditer(command) if m.group(1) in known]
+            if not names:
+                continue
+            yield Finding(
+                self.name,
+                ctx.key_span("validations", index, "command"),
+                f"validation #{index + 1} command '{command.strip()}' writes '{{{{ {names[0]} }}}}': Marianne "
+                f"fills only '{{{names[0]}}}', so the shell gets the braces as literal text",
+                suggestion="write {workspace} instead of {{ workspace }}",
+                fix=_single_braces(ctx, index, command, "command"),
+            )
+
+
+class RegexMatchesAnything(Rule):
+    """A ``content_regex`` pattern that matches any file, an empty one included.
+
+    A pattern that matches the empty string (``.*``, ``^``, ``(done)?``, ``a*``) is found in every
+    file, so the validation always passes. An empty pattern is ``empty-pattern``.
+
+    Failing::
+
+        validations:
+          - type: content_regex
+            path: "{workspace}/report.md"
+            pattern: ".*"
+
+    Passing::
+
+        validations:
+          - type: content_regex
+            path: "{workspace}/report.md"
+            pattern: "^## Summary"
+    """
+
+    code = "ML410"
+    name = "regex-matches-anything"
+    severity = Severity.WARNING
+    summary = "a content_regex pattern matches the empty string, so any file passes"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(ctx.score.validations):
+            pattern = rule.pattern
+            if rule.type != "content_regex" or not isinstance(pattern, str) or not pattern.strip():
+                continue
+            try:
+                matches_empty = re.search(pattern, "") is not None
+            except (re.error, OverflowError, RecursionError):
+                continue  # schema-regex reports it
+            if matches_empty:
+                yield Finding(
+                    self.name,
+                    ctx.key_span("validations", index, "pattern"),
+                    f"validation #{index + 1} pattern '{pattern}' matches the empty string, so it is found in "
+                    "any file and the validation always passes",
+                    suggestion="match text the output must contain, e.g. '^## Summary'",
                 )
