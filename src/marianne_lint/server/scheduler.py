@@ -62,8 +62,17 @@ class LintResult:
     failures: tuple[str, ...] = ()
 
 
+#: A result is published no sooner than this many seconds after the change that asked for it. An
+#: answer within a millisecond can reach a client before the client has noted that its change was
+#: sent (lsp_session's writer thread notes it after the write), and is then taken for the answer
+#: to an older text and ignored; 12 ms is far below what a person notices.
+MIN_ANSWER_SECONDS = 0.012
+
+
 @dataclass(slots=True)
 class _State:
+    asked: float = 0.0
+    """When (loop time) the latest lint of this document was asked for."""
     timer: asyncio.Handle | None = None
     running: bool = False
     again: bool = False
@@ -130,12 +139,13 @@ class Scheduler:
     def request(self, uri: str, *, now: bool = False) -> None:
         """Lint ``uri`` soon (call on the event loop)."""
         state = self._state(uri)
+        loop = asyncio.get_running_loop()
+        state.asked = loop.time()
         if state.running:
             state.again = True
             return
         if state.timer is not None:
             state.timer.cancel()
-        loop = asyncio.get_running_loop()
         delay = 0.0 if now else self.delay
         state.timer = loop.call_later(delay, self._start, uri) if delay > 0 else loop.call_soon(self._start, uri)
 
@@ -200,13 +210,26 @@ class Scheduler:
             self.results[uri] = result
             for failure in result.failures:
                 self.log(f"internal error while linting {doc.path or uri}: {failure}")
-            self.publish(result)
-            self._wake(state, result)
             if state.again:
                 state.again = False  # a change with the same version and text (a no-op): done
+            loop = asyncio.get_running_loop()
+            wait = MIN_ANSWER_SECONDS - (loop.time() - state.asked)
+            if wait > 0:
+                loop.call_later(wait, self._publish_if_current, uri, state, result)
+            else:
+                self._publish_if_current(uri, state, result)
             return
         state.again = False
         self.request(uri, now=True)
+
+    def _publish_if_current(self, uri: str, state: _State, result: LintResult) -> None:
+        doc = self.documents.get(uri)
+        if self._states.get(uri) is not state or doc is None:
+            return  # closed meanwhile
+        if result.version != doc.version or result.text != doc.text or self.results.get(uri) is not result:
+            return  # a newer text is on its way
+        self.publish(result)
+        self._wake(state, result)
 
     @staticmethod
     def _wake(state: _State, result: LintResult) -> None:
@@ -234,4 +257,4 @@ class Scheduler:
             return None
 
 
-__all__ = ["CONFIG_CODE", "LintResult", "Scheduler", "config_error", "run_lint", "settle_gc"]
+__all__ = ["CONFIG_CODE", "MIN_ANSWER_SECONDS", "LintResult", "Scheduler", "config_error", "run_lint", "settle_gc"]
