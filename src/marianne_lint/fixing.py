@@ -83,20 +83,24 @@ def _overlaps(edit: Edit, taken: list[Edit]) -> bool:
     return False
 
 
-def _choose(candidates: list[Diagnostic]) -> list[Diagnostic]:
-    """The fixes of one pass: safe ones first, then in file order, none overlapping another."""
+def choose(candidates: list[Diagnostic]) -> list[Diagnostic]:
+    """The findings whose fixes go in one pass: safe ones first, then in file order, leaving out a
+    fix whose edits overlap one taken before (or each other)."""
+    fixable = [d for d in candidates if d.fix is not None and d.fix.edits]
+
+    def order(d: Diagnostic) -> tuple[bool, int]:
+        assert d.fix is not None
+        return d.fix.applicability != "safe", min(edit.start for edit in d.fix.edits)
+
     chosen: list[Diagnostic] = []
     taken: list[Edit] = []
-    ordered = sorted(candidates, key=lambda d: (d.fix.applicability != "safe" if d.fix else True,
-                                                min((e.start for e in d.fix.edits), default=0) if d.fix else 0))
-    for d in ordered:
+    for d in sorted(fixable, key=order):
         assert d.fix is not None
-        if any(_overlaps(edit, taken) for edit in d.fix.edits):
-            continue
-        if any(_overlaps(edit, list(d.fix.edits[:i])) for i, edit in enumerate(d.fix.edits)):
+        edits = list(d.fix.edits)
+        if any(_overlaps(edit, taken) or _overlaps(edit, edits[:i]) for i, edit in enumerate(edits)):
             continue
         chosen.append(d)
-        taken.extend(d.fix.edits)
+        taken.extend(edits)
     return chosen
 
 
@@ -113,7 +117,7 @@ def fix_text(text: str, lint: Lint, *, unsafe: bool = False, first: list[Diagnos
         candidates = [d for d in outcome.diagnostics if applies(d, unsafe) and _identity(d) not in refused]
         if not candidates:
             break
-        chosen = _choose(candidates)
+        chosen = choose(candidates)
         edits = [edit for d in chosen if d.fix is not None for edit in d.fix.edits]
         new_text = apply_edits(outcome.text, edits)
         after = lint(new_text)
@@ -147,20 +151,20 @@ def fix_source(text: str, path: str, settings: Settings, *, kind: str | None = N
     """
     bom = "\ufeff" if text.startswith("\ufeff") else ""
     body = text[len(bom):]
-    prepared = prepare(text_source(body, path, settings), settings, kind=kind, walked=walked, file_path=file_path)
-    if prepared is None:
+    first = prepare(text_source(body, path, settings), settings, kind=kind, walked=walked, file_path=file_path)
+    if first is None:
         return None
-    pinned = prepared.kind
+    pinned = first.kind
 
     def lint(candidate: str) -> list[Diagnostic]:
-        again = prepare(text_source(candidate, path, settings), settings, kind=pinned, file_path=file_path)
-        assert again is not None  # a given kind is always linted
-        return finish(check(again, settings), settings).diagnostics
+        prepared = prepare(text_source(candidate, path, settings), settings, kind=pinned, file_path=file_path)
+        assert prepared is not None  # a given kind is always linted
+        return finish(check(prepared, settings), settings).diagnostics
 
-    fixed = fix_text(body, lint, unsafe=unsafe, first=finish(check(prepared, settings), settings).diagnostics)
+    fixed = fix_text(body, lint, unsafe=unsafe, first=finish(check(first, settings), settings).diagnostics)
     if bom:
         fixed.original, fixed.text = text, bom + fixed.text
     return fixed
 
 
-__all__ = ["MAX_PASSES", "Fixed", "applies", "fix_source", "fix_text"]
+__all__ = ["MAX_PASSES", "Fixed", "applies", "choose", "fix_source", "fix_text"]

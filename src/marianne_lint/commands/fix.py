@@ -32,7 +32,7 @@ class Outcome:
     """The reported paths of the files that changed (or would change)."""
     diff: str = ""
     stdout_text: str | None = None
-    """The fixed text of standard input (``--fix -`` prints it instead of a report)."""
+    """The text of standard input after ``--fix`` (fixed or not: ``--fix -`` prints it)."""
     problems: list[str] = field(default_factory=list)
     """Files that could not be written, one line each."""
 
@@ -93,7 +93,9 @@ def apply_fixes(run: Run, settings: Settings, *, kind: str | None, unsafe: bool,
     by_path: dict[str, list[Diagnostic]] = {}
     for d in run.diagnostics:
         by_path.setdefault(d.path, []).append(d)
-    replaced: dict[str, list[Diagnostic]] = {}
+    replaced: dict[str, tuple[list[Diagnostic], str]] = {}  # path -> the findings and text after the fix
+    if write:
+        outcome.stdout_text = next((origin.text for origin in run.inputs.values() if origin.path == "-"), None)
     for shown, found in sorted(by_path.items()):
         origin = run.inputs.get(shown)
         if origin is None or not any(applies(d, unsafe) for d in found):
@@ -111,7 +113,7 @@ def apply_fixes(run: Run, settings: Settings, *, kind: str | None, unsafe: bool,
                            walked=origin.walked)
         if fixed is None or not fixed.changed:
             if fixed is not None and write:
-                replaced[shown] = fixed.diagnostics  # refused fixes are no longer offered
+                replaced[shown] = (fixed.diagnostics, fixed.text)  # refused fixes are no longer offered
             continue
         outcome.fixed += len(fixed.applied)
         outcome.changed.append(shown)
@@ -125,34 +127,26 @@ def apply_fixes(run: Run, settings: Settings, *, kind: str | None, unsafe: bool,
             if problem is not None:
                 outcome.problems.append(problem)
                 continue
-        replaced[shown] = fixed.diagnostics
+        replaced[shown] = (fixed.diagnostics, fixed.text)
     if write and replaced:
-        kept = [d for d in run.diagnostics if d.path not in replaced]
-        for diagnostics in replaced.values():
-            kept.extend(diagnostics)
-        kept.sort(key=Diagnostic.sort_key)
-        run.diagnostics = kept
-        run.lines = {key: text for key, text in run.lines.items() if key[0] not in replaced}
-        _refresh_lines(run, replaced)
+        _replace_findings(run, replaced)
     return outcome
 
 
-def _refresh_lines(run: Run, replaced: dict[str, list[Diagnostic]]) -> None:
-    """The source lines the report quotes, read from the fixed files."""
+def _replace_findings(run: Run, replaced: dict[str, tuple[list[Diagnostic], str]]) -> None:
+    """The run's findings and quoted lines of the fixed files become those of their fixed texts."""
     from marianne_lint.reading.positions import editor_lines
 
-    for shown, diagnostics in replaced.items():
-        origin = run.inputs[shown]
-        if not diagnostics or origin.path == "-":
-            continue
-        try:
-            text = Path(origin.path).read_text(encoding="utf-8-sig")
-        except (OSError, ValueError):
-            continue
-        table = [line for _, line in editor_lines(text)]
+    kept = [d for d in run.diagnostics if d.path not in replaced]
+    run.lines = {key: line for key, line in run.lines.items() if key[0] not in replaced}
+    for shown, (diagnostics, text) in replaced.items():
+        kept.extend(diagnostics)
+        table = [line for _, line in editor_lines(text.removeprefix("\ufeff"))] if diagnostics else []
         for d in diagnostics:
             if 0 < d.line <= len(table):
                 run.lines[(shown, d.line)] = table[d.line - 1]
+    kept.sort(key=Diagnostic.sort_key)
+    run.diagnostics = kept
 
 
 __all__ = ["Outcome", "apply_fixes"]

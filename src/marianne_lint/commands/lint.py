@@ -211,13 +211,9 @@ def _lint(args: argparse.Namespace) -> int:
         if args.diff:
             return _show_diff(outcome.diff, outcome.fixed, len(outcome.changed), bool(run.failures))
         fixed = outcome.fixed
-        if "-" in args.paths:  # the fixed text goes to stdout, the report to stderr, as ruff does
-            stdin = next((origin for origin in run.inputs.values() if origin.path == "-"), None)
-            fixed_text = outcome.stdout_text if outcome.stdout_text is not None else (
-                stdin.text if stdin is not None else None)
-            if fixed_text is not None:
-                _write_stdout(fixed_text)
-                to_stderr = True
+        if outcome.stdout_text is not None:  # the text goes to stdout, the report to stderr, as ruff does
+            _write_stdout(outcome.stdout_text)
+            to_stderr = True
         write_failed = bool(outcome.problems)
     text = renderer(fmt)(Report(run.diagnostics, run.files, run.lines, unsafe_fixes=args.unsafe_fixes, fixed=fixed))
     if to_stderr and not args.output_file:

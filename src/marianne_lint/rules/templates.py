@@ -28,7 +28,14 @@ from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import Context, Rule, per_document
 from marianne_lint.rules.support import format_fields, template_parse
-from marianne_lint.rules.support.sheets import VALIDATION_BUILTINS, Injection, injections, sheet_facts, sheet_list
+from marianne_lint.rules.support.sheets import (
+    VALIDATION_BUILTINS,
+    Injection,
+    injections,
+    sheet_facts,
+    sheet_list,
+    validation_names,
+)
 from marianne_lint.rules.support.template_parse import Parsed, known_filters
 from marianne_lint.rules.validations import path_keys
 
@@ -665,8 +672,7 @@ class ValidationPathPlaceholder(Rule):
         rules = ctx.score.validations
         if not rules:
             return
-        user = {str(name) for name in _variables(ctx)}
-        known = user | set(VALIDATION_BUILTINS)
+        known = set(validation_names(ctx))
         facts = sheet_facts(ctx)
         reach: list[list[int]] | None = None
         for index, rule in enumerate(rules):
@@ -799,7 +805,7 @@ class ValidationCommandPlaceholder(Rule):
     summary = "a validation command uses a {placeholder} Marianne does not fill"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        known = {str(name) for name in _variables(ctx)} | set(VALIDATION_BUILTINS)
+        known = set(validation_names(ctx))
         for index, rule in enumerate(ctx.score.validations):
             command = rule.command
             if not isinstance(command, str):

@@ -10,7 +10,7 @@ from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import Context, Rule, per_document
 from marianne_lint.rules.support.conditions import sheets_where, split
-from marianne_lint.rules.support.sheets import SheetFacts, sheet_facts
+from marianne_lint.rules.support.sheets import SheetFacts, sheet_facts, validation_names
 
 _FILE_TYPES = ("file_exists", "file_modified", "content_contains", "content_regex")
 _CONTENT_TYPES = ("content_contains", "content_regex")
@@ -213,10 +213,7 @@ _JINJA_NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 def _single_braces(ctx: Context, index: int, path: str, key: str = "path") -> Fix | None:
     """``{{ name }}`` -> ``{name}`` in a validation path or command, when every one is a name
     validations fill."""
-    from marianne_lint.rules.support.sheets import VALIDATION_BUILTINS
-
-    variables = ctx.score.prompt.variables
-    known = set(VALIDATION_BUILTINS) | {str(name) for name in (variables if isinstance(variables, dict) else {})}
+    known = validation_names(ctx)
     rewritten = _JINJA_NAME.sub(r"{\1}", path)
     if "{{" in rewritten or "}}" in rewritten or any(m.group(1) not in known for m in _JINJA_NAME.finditer(path)):
         return None
@@ -608,10 +605,7 @@ class JinjaInValidationCommand(Rule):
     fix_summary = "write `{{ name }}` as the `{name}` placeholder"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        from marianne_lint.rules.support.sheets import VALIDATION_BUILTINS
-
-        variables = ctx.score.prompt.variables
-        known = set(VALIDATION_BUILTINS) | {str(name) for name in (variables if isinstance(variables, dict) else {})}
+        known = validation_names(ctx)
         for index, rule in enumerate(ctx.score.validations):
             command = rule.command
             if not isinstance(command, str):

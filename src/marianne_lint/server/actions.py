@@ -163,18 +163,12 @@ def code_actions(request: Request, fix_all: Callable[[LintResult], list[types.Te
 
 
 def safe_edits(diagnostics: Sequence[Diagnostic]) -> list[Edit]:
-    """The edits of every safe fix, in order, leaving out fixes that overlap one taken before."""
-    taken: list[Edit] = []
-    fixes = sorted((d.fix for d in diagnostics if d.fix is not None and d.fix.applicability == "safe"),
-                   key=lambda fix: min(edit.start for edit in fix.edits) if fix.edits else 0)
-    for fix in fixes:
-        if not fix.edits:
-            continue
-        if any((e.start < t.end and t.start < e.end) or (e.start == e.end == t.start == t.end)
-               for e in fix.edits for t in taken):
-            continue
-        taken.extend(fix.edits)
-    return sorted(taken, key=lambda edit: (edit.start, edit.end))
+    """The edits of every safe fix that ``--fix`` would apply in one pass, in text order."""
+    from marianne_lint.fixing import choose
+
+    chosen = choose([d for d in diagnostics if d.fix is not None and d.fix.applicability == "safe"])
+    return sorted((edit for d in chosen if d.fix is not None for edit in d.fix.edits),
+                  key=lambda edit: (edit.start, edit.end))
 
 
 def whole_text_edit(before: str, after: str, index: TextIndex) -> list[types.TextEdit]:

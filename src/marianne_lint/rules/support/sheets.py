@@ -90,6 +90,13 @@ class SheetFacts:
 
 
 @per_document
+def validation_names(ctx: Context) -> frozenset[str]:
+    """The names validation paths and commands are filled with: the built-ins and ``prompt.variables``."""
+    variables = getattr(getattr(ctx.model, "prompt", None), "variables", None)
+    return frozenset(VALIDATION_BUILTINS) | {str(name) for name in (variables if isinstance(variables, dict) else {})}
+
+
+@per_document
 def sheet_facts(ctx: Context) -> SheetFacts:
     model: Any = ctx.model
     sheet = model.sheet
