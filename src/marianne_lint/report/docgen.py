@@ -80,6 +80,7 @@ FAMILIES: dict[str, str] = {
     "ML5": "ML5xx: templates and variables",
     "ML6": "ML6xx: files and paths",
     "ML7": "ML7xx: instruments and best practice",
+    "ML8": "ML8xx: chaining scores",
 }
 
 FAMILY_INTROS: dict[str, str] = {
@@ -92,6 +93,7 @@ FAMILY_INTROS: dict[str, str] = {
     "ML5": "Prompt templates, template variables and the placeholders of paths, commands and hooks.",
     "ML6": "Files and folders a config refers to. Findings here depend on the machine the linter runs on.",
     "ML7": "Instrument names, backend settings and instrument profiles.",
+    "ML8": "`on_success` hooks that start the next score of a concert.",
 }
 
 #: Options that a rule does not list in ``Rule.options`` but that govern it.

@@ -8,7 +8,7 @@ from typing import Any
 
 from marianne_lint.config import Config, ConfigError, did_you_mean
 from marianne_lint.reading.source import DEFAULT_MAX_FILE_BYTES
-from marianne_lint.rules import graph, instruments, limits, paths, reading, schema, templates, validations
+from marianne_lint.rules import chaining, graph, instruments, limits, paths, reading, schema, templates, validations
 from marianne_lint.rules.base import Context, Rule
 
 RULES: list[Rule] = [
@@ -40,6 +40,8 @@ RULES: list[Rule] = [
     graph.FanOutWithoutDependencies(),
     graph.FanOutWithoutParallel(),
     graph.VoicesIgnored(),
+    graph.StageWithoutDependency(),
+    graph.SheetMapSplitsStage(),
     limits.InvertedTokenThresholds(),
     limits.IdleTimeoutTooShort(),
     limits.StaleDetectionNeverFires(),
@@ -58,6 +60,10 @@ RULES: list[Rule] = [
     validations.CommandCannotFail(),
     validations.JinjaInValidationCommand(),
     validations.RegexMatchesAnything(),
+    validations.GrepMatchesFailures(),
+    validations.BackspaceInPattern(),
+    validations.SheetNumAfterFanOut(),
+    validations.QuotedCommandPlaceholder(),
     # -- ML5xx: rules/templates.py --
     templates.TemplateSyntax(),
     templates.UndefinedTemplateVariable(),
@@ -70,6 +76,11 @@ RULES: list[Rule] = [
     templates.HookPlaceholder(),
     templates.UnknownTemplateFilter(),
     templates.TemplateNeedsLoader(),
+    templates.PreviousOutputsNotCaptured(),
+    templates.LookbackMissesFanOut(),
+    templates.JinjaCommentSwallowsText(),
+    templates.DictMethodShadowsKey(),
+    templates.FoldedTemplate(),
     # -- ML6xx: rules/paths.py --
     paths.WorkspaceParentMissing(),
     paths.NullWorkspace(),
@@ -86,6 +97,9 @@ RULES: list[Rule] = [
     paths.FleetScoreMissing(),
     paths.FleetUnknownGroup(),
     paths.UnsafeWorkspace(),
+    paths.UnexpandedConductorPath(),
+    paths.FleetJobIdCollision(),
+    paths.ChainedScoreMissing(),
     # -- ML7xx: rules/instruments.py --
     instruments.UnknownInstrument(),
     instruments.UnknownFallbackInstrument(),
@@ -103,6 +117,15 @@ RULES: list[Rule] = [
     instruments.PromptFlagUnused(),
     instruments.HttpInstrumentUnimplemented(),
     instruments.InstrumentAliasShadowsProfile(),
+    instruments.CliPromptNotShell(),
+    instruments.InstrumentConfigBackendKey(),
+    instruments.ProfilePatternInvalid(),
+    instruments.CliFallbackToAi(),
+    instruments.TechniqueNeverActive(),
+    # -- ML8xx: rules/chaining.py --
+    chaining.SelfChainWithoutFresh(),
+    chaining.RelativeJobPath(),
+    chaining.ChainWithoutConcert(),
 ]
 
 _CODE = re.compile(r"^ML\d{3}$")

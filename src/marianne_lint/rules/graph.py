@@ -631,3 +631,129 @@ class VoicesIgnored(Rule):
                     "from it",
                     suggestion=f"use sheet.fan_out: {{{number}: {movement.voices}}}",
                 )
+
+
+class StageWithoutDependency(Rule):
+    """``sheet.dependencies`` is given, but a later stage has no entry, so it starts at once.
+
+    When ``sheet.dependencies`` is empty Marianne runs the stages in order. As soon as it has one
+    entry it is the whole graph: a stage it does not list has no prerequisite at all, and with
+    ``parallel.enabled`` its sheets start beside stage 1, before the work they build on exists.
+    Marianne's score-writing guide says to list every stage once dependencies are used.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 3
+          dependencies: {3: [2]}
+        parallel:
+          enabled: true
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 3
+          dependencies: {2: [1], 3: [2]}
+        parallel:
+          enabled: true
+    """
+
+    code = "ML209"
+    name = "stage-without-dependency"
+    severity = Severity.WARNING
+    summary = "sheet.dependencies leaves a later stage out, so that stage starts at once in parallel"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        facts = sheet_facts(ctx)
+        written = facts.stage_dependencies
+        parallel = getattr(ctx.score.parallel, "enabled", False)
+        if not written or not parallel or facts.total_stages > 10_000:
+            return
+        missing = [stage for stage in range(2, facts.total_stages + 1) if stage not in written]
+        if not missing:
+            return
+        shown = f"stage {missing[0]}" if len(missing) == 1 else f"stages {sheet_list(missing)}"
+        yield Finding(
+            self.name,
+            ctx.key_span("sheet", "dependencies"),
+            f"sheet.dependencies has no entry for {shown}: once dependencies are given, an unlisted stage "
+            "has no prerequisite, so with parallel.enabled it starts at once, beside stage 1",
+            suggestion=f"add '{missing[0]}: [{missing[0] - 1}]' (or the stages it needs) to sheet.dependencies",
+        )
+
+
+#: Settings keyed by sheet number (after fan-out), as a data path under the score.
+_PER_SHEET_MAPS: tuple[tuple[str, ...], ...] = (
+    ("sheet", "per_sheet_instruments"),
+    ("sheet", "per_sheet_instrument_config"),
+    ("sheet", "per_sheet_fallbacks"),
+    ("backend", "timeout_overrides"),
+)
+
+
+class SheetMapSplitsStage(Rule):
+    """A per-sheet setting written with stage numbers covers only part of a fanned-out stage.
+
+    ``sheet.per_sheet_instruments``, ``per_sheet_instrument_config``, ``per_sheet_fallbacks`` and
+    ``backend.timeout_overrides`` are keyed by sheet number after fan-out. With
+    ``fan_out: {1: 3}``, ``per_sheet_instruments: {1: gemini-cli}`` puts only the first voice of
+    stage 1 on gemini-cli; the other two stay on the default. Reported when every number such a
+    setting names is at most the stage count and one of them is both a fanned-out stage's number
+    and its first sheet (``sheet.instrument_map``, made to pick single sheets, is left alone);
+    ``movements.N`` sets a whole stage.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 2
+          fan_out: {1: 3}
+          per_sheet_instruments: {1: gemini-cli}
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 2
+          fan_out: {1: 3}
+        movements:
+          1: {instrument: gemini-cli}
+    """
+
+    code = "ML210"
+    name = "sheet-map-splits-stage"
+    severity = Severity.WARNING
+    summary = "a per-sheet setting names stage numbers, but after fan-out it reaches only part of a stage"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        facts = sheet_facts(ctx)
+        if not facts.has_fan_out:
+            return
+        places: list[tuple[tuple[Any, ...], str, list[int]]] = []
+        for path in _PER_SHEET_MAPS:
+            mapping = ctx.raw(*path)
+            if isinstance(mapping, dict):
+                numbers = [k for k in mapping if isinstance(k, int) and not isinstance(k, bool)]
+                places.append((path, ".".join(path), numbers))
+        for path, label, numbers in places:
+            if not numbers or max(numbers) > facts.total_stages:
+                continue
+            chosen = set(numbers)
+            for number in sorted(chosen):
+                meta = facts.metas.get(number)
+                if meta is None or meta.fan_count <= 1 or meta.stage != number:
+                    continue  # only a key that is its stage's number and its first voice reads as a stage
+                stage_sheets = facts.sheets_of_stage(meta.stage)
+                if set(stage_sheets) <= chosen:
+                    continue
+                yield Finding(
+                    self.name,
+                    ctx.key_span(*path),
+                    f"{label} names sheet {number}, which after fan-out is voice {meta.instance} of the "
+                    f"{meta.fan_count} sheets of stage {meta.stage} ({sheet_list(stage_sheets)}): the other "
+                    "voices keep the default",
+                    suggestion=f"set the whole stage under movements.{meta.stage}, or list every sheet of it",
+                )
+                break

@@ -1162,3 +1162,330 @@ class HttpInstrumentUnimplemented(Rule):
             f"'{model.name}' cannot run their sheets with it",
             suggestion="use a CLI instrument, or one of the native HTTP instruments (anthropic_api, ollama)",
         )
+
+
+_CONTROL_TAG = re.compile(r"\{%-?\s*(if|for|elif|else)\b")
+
+#: The shipped profile that hands the rendered prompt to ``bash -c`` as it is.
+RAW_SHELL_PROFILE = "cli"
+
+
+class CliPromptNotShell(Rule):
+    """Sheets on the ``cli`` instrument get a prompt that is not a shell script.
+
+    The shipped ``cli`` profile runs ``bash -c`` with the rendered prompt, verbatim (it is a raw
+    prompt: no preamble, no injected text). The prompt must therefore be shell: markdown prose,
+    headings with text after them, bullets (``- item``), numbered steps or code fences break the
+    sheet, with a syntax error (an apostrophe opens a quote, a code fence a command substitution)
+    or "command not found". The text is parsed with a bash grammar (tree-sitter-bash) after Jinja
+    tags are blanked out; it is never run. A template with ``{% if %}``/``{% for %}`` blocks shared
+    with sheets on other instruments is left alone (which branch reaches bash is decided when the
+    prompt is rendered).
+
+    Failing::
+
+        instrument: cli
+        prompt:
+          template: |
+            Run the tests and don't stop on the first failure.
+
+    Passing::
+
+        instrument: cli
+        prompt:
+          template: |
+            pytest -q --maxfail=0 tests/
+    """
+
+    code = "ML717"
+    name = "cli-prompt-not-shell"
+    severity = Severity.ERROR
+    summary = "sheets on the cli instrument run the prompt with bash -c, and it is prose or markdown, not shell"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        from marianne_lint.rules.support import shell
+        from marianne_lint.rules.templates import prompt_sources, template_span
+
+        used_by = sheet_instruments(ctx)
+        on_shell = sorted(n for n, used in used_by.items() if used.profile == RAW_SHELL_PROFILE)
+        if not on_shell:
+            return
+        mixed = len(on_shell) < len(used_by)
+        for source in prompt_sources(ctx):
+            if mixed and _CONTROL_TAG.search(source.text):
+                continue  # branches for the other sheets: which text reaches bash is decided at render time
+            for problem in shell.problems(source.text):
+                verb = "runs" if len(on_shell) == 1 else "run"
+                where = f"line {problem.line} of {source.label}" if source.inline else source.where(problem.line)
+                yield Finding(
+                    self.name,
+                    template_span(ctx, source, problem.line, problem.column, problem.width),
+                    f"{_sheets(on_shell)} {verb} on the 'cli' instrument, which passes the prompt to bash -c: at "
+                    f"{where}, {problem.what}, so the sheet fails",
+                    suggestion="write the prompt as shell commands, or run prose prompts on an AI instrument "
+                    "(claude-code, codex-cli, ...)",
+                )
+
+
+#: Settings of the legacy ``backend:`` block that ``instrument_config`` does not pass on.
+_BACKEND_ERA_KEYS = ("skip_permissions", "disable_mcp", "allowed_tools", "output_format", "cli_model",
+                     "system_prompt_file", "cli_extra_args")
+
+
+def _instrument_config_places(ctx: Context) -> Iterator[tuple[tuple[Any, ...], str, dict[Any, Any]]]:
+    """Every ``instrument_config``-like mapping of a score: (data path, label, mapping)."""
+    data = ctx.data if isinstance(ctx.data, dict) else {}
+    top = data.get("instrument_config")
+    if isinstance(top, dict):
+        yield ("instrument_config",), "instrument_config", top
+    movements = data.get("movements")
+    if isinstance(movements, dict):
+        for number, movement in movements.items():
+            if isinstance(movement, dict) and isinstance(movement.get("instrument_config"), dict):
+                yield ("movements", number, "instrument_config"), f"movements.{number}.instrument_config", \
+                    movement["instrument_config"]
+    aliases = data.get("instruments")
+    if isinstance(aliases, dict):
+        for name, alias in aliases.items():
+            if isinstance(alias, dict) and isinstance(alias.get("config"), dict):
+                yield ("instruments", name, "config"), f"instruments.{name}.config", alias["config"]
+    sheet = data.get("sheet")
+    per_sheet = sheet.get("per_sheet_instrument_config") if isinstance(sheet, dict) else None
+    if isinstance(per_sheet, dict):
+        for number, config in per_sheet.items():
+            if isinstance(config, dict):
+                yield ("sheet", "per_sheet_instrument_config", number), \
+                    f"sheet.per_sheet_instrument_config.{number}", config
+
+
+class InstrumentConfigBackendKey(Rule):
+    """``instrument_config`` holds a setting of the legacy ``backend:`` block, which it does not pass on.
+
+    ``instrument_config`` (and a movement's ``instrument_config``, an alias's ``config``, and
+    ``sheet.per_sheet_instrument_config``) is merged into each sheet's settings, but when a sheet
+    is dispatched Marianne reads the model from it, not the old Claude CLI backend's switches:
+    ``skip_permissions``, ``disable_mcp``, ``allowed_tools``, ``output_format``, ``cli_model`` and the
+    like are accepted and ignored. What they did is the instrument profile's business now (its
+    auto-approve flag, its MCP-disable arguments); a model goes under ``model``. Marianne's guides
+    list these keys among the settings a migration leaves behind.
+
+    Failing::
+
+        instrument: claude-code
+        instrument_config:
+          skip_permissions: true
+          model: claude-sonnet-4-5
+
+    Passing::
+
+        instrument: claude-code
+        instrument_config:
+          model: claude-sonnet-4-5
+    """
+
+    code = "ML718"
+    name = "instrument-config-backend-key"
+    severity = Severity.WARNING
+    summary = "instrument_config holds a legacy backend setting (skip_permissions, disable_mcp, ...) it ignores"
+    fixable = "unsafe"
+    fix_summary = "remove the ignored key"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if any(used.profile == CLAUDE_CLI for used in sheet_instruments(ctx).values()):
+            return  # the legacy backend itself: left to the backend rules
+        for path, label, mapping in _instrument_config_places(ctx):
+            for key in mapping:
+                if key not in _BACKEND_ERA_KEYS:
+                    continue
+                hint = "write the model as instrument_config.model" if key == "cli_model" else (
+                    "remove it: the instrument profile decides this (its auto_approve_flag, mcp_disable_args "
+                    "and extra_flags)")
+                yield Finding(
+                    self.name,
+                    ctx.key_span(*path, key),
+                    f"{label}.{key} is a setting of the legacy backend: block; instrument_config does not pass "
+                    "it to the instrument, so it has no effect",
+                    suggestion=hint,
+                    fix=Fix.of(f"remove {label}.{key}", "unsafe", ctx.remove_key(*path, key)),
+                )
+
+
+def compile_error(pattern: str) -> str | None:
+    """Why Python's ``re`` cannot compile ``pattern``, or None when it can."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"it does not compile: {exc}"
+    except (OverflowError, RecursionError):
+        return "it does not compile: a repeat count or nesting too large for Python's re"
+    return None
+
+
+_PATTERN_FIELDS = ("rate_limit_patterns", "auth_error_patterns", "capacity_patterns", "timeout_patterns",
+                   "crash_patterns", "stale_patterns")
+
+
+class ProfilePatternInvalid(Rule):
+    """An instrument profile's error pattern is not a regular expression Python can compile.
+
+    Marianne loads ``cli.errors.*_patterns`` (rate limit, auth, capacity, timeout, crash, stale) as
+    text and compiles them only when it classifies a failed run: a pattern that does not compile
+    passes every check at load time and then breaks error handling in the middle of a job. A
+    pattern written in double quotes with ``\\b`` holds a backspace and never matches.
+
+    Failing::
+
+        cli:
+          command: {executable: mytool}
+          output: {}
+          errors:
+            rate_limit_patterns: ["rate limit (exceeded"]
+
+    Passing::
+
+        cli:
+          command: {executable: mytool}
+          output: {}
+          errors:
+            rate_limit_patterns: ["rate limit \\\\(exceeded"]
+    """
+
+    code = "ML719"
+    name = "profile-pattern-invalid"
+    severity = Severity.ERROR
+    summary = "an instrument profile's error pattern does not compile (Marianne finds out during a job)"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        errors = ctx.raw("cli", "errors")
+        if not isinstance(errors, dict):
+            return
+        for field in _PATTERN_FIELDS:
+            patterns = errors.get(field)
+            if not isinstance(patterns, list):
+                continue
+            for index, pattern in enumerate(patterns):
+                if not isinstance(pattern, str):
+                    continue
+                problem = compile_error(pattern)
+                severity = None
+                if problem is None and "\b" in pattern:
+                    problem = ("it holds a backspace character where '\\b' is written in double quotes, so it "
+                               "never matches")
+                    severity = Severity.WARNING
+                if problem is None:
+                    continue
+                yield Finding(
+                    self.name,
+                    ctx.value_span("cli", "errors", field, index),
+                    f"cli.errors.{field}[{index}] {pattern!r}: {problem}",
+                    suggestion="escape the regex metacharacters meant literally (\\( \\[ \\.) or use single quotes",
+                    severity=severity,
+                )
+
+
+def _fallbacks(ctx: Context, number: int, stage: int) -> list[str]:
+    """A sheet's fallback chain as Marianne picks it: per sheet, else its movement's, else the score's."""
+    model = ctx.score
+    if number in model.sheet.per_sheet_fallbacks:
+        return list(model.sheet.per_sheet_fallbacks[number])
+    movement = model.movements.get(stage)
+    if movement is not None and movement.instrument_fallbacks:
+        return list(movement.instrument_fallbacks)
+    return list(model.instrument_fallbacks)
+
+
+class CliFallbackToAi(Rule):
+    """A sheet on the raw ``cli`` instrument falls back to an AI instrument.
+
+    When an instrument fails, Marianne retries the sheet on the next instrument of its fallback
+    chain. A shell script meant for ``bash -c`` then goes to a model as a prompt: the model
+    reads it as instructions and may do something else, or report success, and the validations
+    can pass although the deterministic step never ran. Give shell sheets no AI fallback
+    (``per_sheet_fallbacks: {N: []}`` or a movement's own empty chain).
+
+    Failing::
+
+        instrument: cli
+        instrument_fallbacks: [claude-code]
+
+    Passing::
+
+        instrument: cli
+    """
+
+    code = "ML720"
+    name = "cli-fallback-to-ai"
+    severity = Severity.WARNING
+    summary = "a sheet on the cli instrument (a shell script) falls back to an AI instrument"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        facts = sheet_facts(ctx)
+        aliases = ctx.score.instruments
+        affected: dict[str, list[int]] = {}
+        for number, used in sheet_instruments(ctx).items():
+            if used.profile != RAW_SHELL_PROFILE:
+                continue
+            for name in _fallbacks(ctx, number, facts.metas[number].stage):
+                profile = aliases[name].profile if name in aliases else name
+                if profile != RAW_SHELL_PROFILE:
+                    affected.setdefault(name, []).append(number)
+                    break
+        for name, numbers in affected.items():
+            yield Finding(
+                self.name,
+                ctx.first_span(("instrument_fallbacks",), ("sheet", "per_sheet_fallbacks"), ("movements",)),
+                f"{_sheets(numbers)} {'runs' if len(numbers) == 1 else 'run'} a shell script on the 'cli' "
+                f"instrument and fall{'s' if len(numbers) == 1 else ''} back to '{name}': after a failure the "
+                "script goes to a model as a prompt, which may not run it, while validations can still pass",
+                suggestion="give shell sheets an empty fallback chain (per_sheet_fallbacks or the movement's "
+                "instrument_fallbacks: [])",
+            )
+
+
+#: The agent-cycle phases a technique can be active in.
+_PHASES = frozenset({"recon", "plan", "work", "integration", "play", "inspect", "aar", "consolidate", "reflect",
+                     "resurrect", "all"})
+
+
+class TechniqueNeverActive(Rule):
+    """A technique's ``phases`` list is empty, so the technique is never active.
+
+    A technique (a skill, an MCP server, a protocol) is offered to the agent only in the phases
+    its ``phases`` list names; ``phases: []`` declares it and switches it off everywhere.
+    Marianne's technique guide describes the filter.
+
+    Failing::
+
+        techniques:
+          review-checklist:
+            kind: protocol
+            phases: []
+
+    Passing::
+
+        techniques:
+          review-checklist:
+            kind: protocol
+            phases: [inspect]
+    """
+
+    code = "ML721"
+    name = "technique-never-active"
+    severity = Severity.WARNING
+    summary = "a technique's phases list is empty, so it is never active"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        techniques = ctx.raw("techniques")
+        if not isinstance(techniques, dict):
+            return
+        for name, technique in techniques.items():
+            if not isinstance(technique, dict) or technique.get("phases") != []:
+                continue
+            yield Finding(
+                self.name,
+                ctx.value_span("techniques", name, "phases"),
+                f"techniques.{name}.phases is empty: the technique is active in no phase, so the agent never "
+                "gets it",
+                suggestion="list the phases it is for, e.g. [work] or [all]",
+            )

@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path as FsPath
+from typing import Any
 
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.reading import filesystem
@@ -1002,4 +1003,153 @@ class FleetUnknownGroup(Rule):
                 f"score #{index + 1} ('{entry.path}') is in group '{entry.group}', which is not defined under "
                 f"groups ({defined}); Marianne never submits it",
                 suggestion=f"define the group (groups: {{{entry.group}: {{}}}}) or fix its name",
+            )
+
+
+# -- the conductor's own files -------------------------------------------------------------------
+
+#: Conductor settings that name a file and are used as written (no ``~`` or ``$VAR`` expansion).
+_CONDUCTOR_PATHS: tuple[tuple[str, ...], ...] = (("log_file",), ("pid_file",), ("socket", "path"))
+
+
+class UnexpandedConductorPath(Rule):
+    """A conductor path uses ``~`` or ``$VAR``, which the conductor keeps literally.
+
+    The conductor opens ``log_file``, ``pid_file`` and ``socket.path`` as written: ``~/logs/x.log``
+    is a folder named ``~`` inside whatever folder the conductor was started from, and
+    ``$HOME/run/x.pid`` a folder named ``$HOME``. The log then lands somewhere unexpected, or
+    the conductor cannot create the file and fails to start. (``state_db_path`` and key file
+    paths are expanded; these are not.) Marianne's daemon guide uses absolute paths for them.
+
+    Failing (in ``conductor.yaml``)::
+
+        log_file: ~/.marianne/conductor.log
+
+    Passing (in ``conductor.yaml``)::
+
+        log_file: /var/log/marianne/conductor.log
+    """
+
+    code = "ML616"
+    name = "unexpanded-conductor-path"
+    severity = Severity.WARNING
+    summary = "a conductor path (log_file, pid_file, socket.path) uses ~ or $VAR, which is not expanded"
+    kinds = ("conductor",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for path in _CONDUCTOR_PATHS:
+            written = ctx.raw(*path)
+            if not isinstance(written, str):
+                continue
+            found = []
+            if written.startswith("~"):
+                found.append(f"'{written.split('/', 1)[0]}' is a folder name, not the home folder")
+            variables = sorted({m.group(0) for m in _ENV_VAR.finditer(written)})
+            if variables:
+                found.append(f"{', '.join(repr(v) for v in variables)} stays literal text")
+            if not found:
+                continue
+            yield Finding(
+                self.name,
+                ctx.value_span(*path),
+                f"{'.'.join(path)} '{written}': the conductor does not expand it; {'; '.join(found)}, and the "
+                "path is relative to the folder the conductor is started from",
+                suggestion="write the absolute path",
+            )
+
+
+class FleetJobIdCollision(Rule):
+    """Two scores of a fleet have the same file name, so they get the same job id.
+
+    The conductor names a submitted job after its score file's name without the extension:
+    ``frontend/review.yaml`` and ``backend/review.yaml`` are both job ``review``, and the second
+    collides with the first when the fleet is submitted. Marianne's validation notes list this gap.
+
+    Failing::
+
+        name: nightly
+        type: fleet
+        scores:
+          - path: frontend/review.yaml
+          - path: backend/review.yaml
+
+    Passing::
+
+        name: nightly
+        type: fleet
+        scores:
+          - path: frontend/review-frontend.yaml
+          - path: backend/review-backend.yaml
+    """
+
+    code = "ML617"
+    name = "fleet-job-id-collision"
+    severity = Severity.WARNING
+    summary = "two fleet scores have the same file name, so they get the same job id"
+    kinds = ("fleet",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        first: dict[str, int] = {}
+        scores: list[Any] = list(getattr(ctx.model, "scores", []))
+        for index, entry in enumerate(scores):
+            written = entry.path
+            if not written:
+                continue
+            stem = FsPath(written).stem
+            if stem not in first:
+                first[stem] = index
+                continue
+            other = first[stem]
+            yield Finding(
+                self.name,
+                ctx.value_span("scores", index, "path"),
+                f"score #{index + 1} '{written}' and score #{other + 1} '{scores[other].path}' are both "
+                f"job '{stem}': the conductor names jobs after the score's file name",
+                related=[(ctx.value_span("scores", other, "path"), "the first score with that name")],
+                suggestion="rename one of the score files",
+            )
+
+
+class ChainedScoreMissing(Rule):
+    """An ``on_success`` ``run_job`` hook names an absolute score path that does not exist.
+
+    When the score has finished, the conductor loads the score the hook names; a file that is
+    not there fails the chain after all the work is done. Only absolute paths without
+    placeholders are checked (a relative one is resolved from the conductor's folder, see
+    ``relative-job-path``).
+
+    Failing::
+
+        on_success:
+          - type: run_job
+            job_path: /srv/scores/missing-next-step.yaml
+
+    Passing::
+
+        on_success:
+          - type: run_job
+            job_path: /tmp
+    """
+
+    code = "ML618"
+    name = "chained-score-missing"
+    severity = Severity.WARNING
+    summary = "a run_job hook's job_path is an absolute path that does not exist"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.file_path is None:
+            return
+        for index, hook in enumerate(ctx.score.on_success):
+            written = hook.job_path
+            if hook.type != "run_job" or written is None:
+                continue
+            text = str(written)
+            if "{" in text or not FsPath(text).is_absolute() or _exists(FsPath(text)):
+                continue
+            yield Finding(
+                self.name,
+                ctx.value_span("on_success", index, "job_path"),
+                f"on_success #{index + 1} job_path '{text}' does not exist on this machine, so the chain fails "
+                "once the score has finished",
+                suggestion="fix the path of the score to chain to",
             )

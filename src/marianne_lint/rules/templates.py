@@ -321,12 +321,64 @@ class TemplateSyntax(Rule):
             shown = lines[parsed.error_line - 1].strip() if 0 < parsed.error_line <= len(lines) else ""
             near = f" (near '{shown[:60]}')" if shown else ""
             where = f"line {parsed.error_line} of {source.label}"
-            yield Finding(
-                self.name,
-                template_span(ctx, source, parsed.error_line),
-                f"Jinja syntax error at {where}{near}: {parsed.error}; Marianne cannot render the prompt of any sheet",
-                suggestion="close every '{{' with '}}' and every '{% if/for %}' with its '{% end... %}'",
-            )
+            message = (f"Jinja syntax error at {where}{near}: {parsed.error}; Marianne cannot render the prompt "
+                       "of any sheet")
+            suggestion = "close every '{{' with '}}' and every '{% if/for %}' with its '{% end... %}'"
+            opener = _unclosed_comment(source.text) if "comment" in parsed.error else None
+            if opener is not None:
+                line_number, column, written = opener
+                message = (
+                    f"Jinja syntax error at {source.where(line_number)}: {written!r} opens a Jinja comment "
+                    "('{#') that is never closed with '#}'; Marianne cannot render the prompt of any sheet"
+                )
+                suggestion = (
+                    "wrap shell text in {% raw %}...{% endraw %}, or write {{ '{#' }} for a literal '{#'"
+                )
+                span = template_span(ctx, source, line_number, column, len(written))
+            else:
+                span = template_span(ctx, source, parsed.error_line)
+            yield Finding(self.name, span, message, suggestion=suggestion)
+
+
+_RAW_BLOCK = re.compile(r"\{%[-+]?\s*raw\s*[-+]?%\}.*?\{%[-+]?\s*endraw\s*[-+]?%\}", re.S)
+_COMMENT_OPEN = re.compile(r"\$?\{#")
+
+
+def _outside_raw(text: str) -> str:
+    """The text with ``{% raw %}`` blocks blanked out (same length, same line breaks)."""
+    return _RAW_BLOCK.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """(1-based line, 0-based column) of ``offset`` in ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1)
+
+
+def _comment_openers(text: str) -> Iterator[tuple[int, int, bool]]:
+    """Each Jinja comment of the text outside raw blocks: (start, end or -1 when unclosed, after a '$')."""
+    text = _outside_raw(text)
+    at = 0
+    while True:
+        match = _COMMENT_OPEN.search(text, at)
+        if match is None:
+            return
+        start = match.start() + (1 if match.group(0).startswith("$") else 0)
+        end = text.find("#}", start + 2)
+        yield start, (end + 2 if end >= 0 else -1), match.group(0).startswith("$")
+        if end < 0:
+            return
+        at = end + 2
+
+
+def _unclosed_comment(text: str) -> tuple[int, int, str] | None:
+    """Where a comment that is never closed opens: (line, column, the text that opens it)."""
+    for start, end, dollar in _comment_openers(text):
+        if end < 0:
+            line, column = _position(text, start)
+            written = text[start - 1: start + 2] if dollar else "{#"
+            return line, column - (1 if dollar else 0), written
+    return None
 
 
 def prompt_defined(ctx: Context) -> set[str]:
@@ -1042,7 +1094,7 @@ class TemplateNeedsLoader(Rule):
 
     code = "ML511"
     name = "template-needs-loader"
-    severity = Severity.WARNING
+    severity = Severity.ERROR
     summary = "the prompt template includes, extends or imports another template, which cannot be loaded"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
@@ -1058,3 +1110,321 @@ class TemplateNeedsLoader(Rule):
                         suggestion="put the shared text in the template or in prompt.variables, or inject a "
                         "file with a prelude",
                     )
+
+
+def _cross_sheet_reads(ctx: Context, source: PromptSource) -> dict[str, int]:
+    """The cross-sheet names (previous_outputs, previous_files) the template reads: name -> first line.
+
+    A name the score defines itself in ``prompt.variables`` is the score's own value, not Marianne's.
+    """
+    parsed = source.parsed
+    if not parsed.ok:
+        return {}
+    own = {str(name) for name in _variables(ctx)}
+    out: dict[str, int] = {}
+    for name, line, _how in parsed.reads:
+        if name in ("previous_outputs", "previous_files") and name not in own and name not in parsed.assigned:
+            out[name] = min(out.get(name, line), line)
+    return out
+
+
+class PreviousOutputsNotCaptured(Rule):
+    """The prompt reads ``previous_outputs`` or ``previous_files``, but nothing is captured for it.
+
+    Marianne fills ``previous_outputs`` with earlier sheets' standard output only when
+    ``cross_sheet.auto_capture_stdout`` is true, and ``previous_files`` only with the files that
+    ``cross_sheet.capture_files`` names. Without that configuration both are empty mappings: the
+    template renders, the loop over them produces nothing, and each sheet works without the
+    results it was written to build on. Marianne's score-writing guide names this pitfall.
+
+    Failing::
+
+        prompt:
+          template: |
+            {% for n, out in previous_outputs.items() %}{{ out }}{% endfor %}
+            Summarise the findings above.
+
+    Passing::
+
+        cross_sheet:
+          auto_capture_stdout: true
+        prompt:
+          template: |
+            {% for n, out in previous_outputs.items() %}{{ out }}{% endfor %}
+            Summarise the findings above.
+    """
+
+    code = "ML512"
+    name = "previous-outputs-not-captured"
+    severity = Severity.WARNING
+    summary = "the prompt reads previous_outputs or previous_files, but cross_sheet captures nothing"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        cross = ctx.score.cross_sheet
+        captured = {
+            "previous_outputs": bool(cross is not None and cross.auto_capture_stdout),
+            "previous_files": bool(cross is not None and cross.capture_files),
+        }
+        needed = {
+            "previous_outputs": "cross_sheet.auto_capture_stdout: true",
+            "previous_files": "cross_sheet.capture_files (the files to pass on)",
+        }
+        for source in prompt_sources(ctx):
+            for name, line in sorted(_cross_sheet_reads(ctx, source).items(), key=lambda kv: kv[1]):
+                if captured[name]:
+                    continue
+                why = "the score has no cross_sheet block" if cross is None else (
+                    "cross_sheet.auto_capture_stdout is false" if name == "previous_outputs"
+                    else "cross_sheet.capture_files is empty")
+                yield Finding(
+                    self.name,
+                    template_span(ctx, source, line, needle=name),
+                    f"{source.where(line)} reads {name}, but {why}: Marianne passes it as an empty mapping, "
+                    "so every sheet runs without the earlier sheets' results",
+                    suggestion=f"set {needed[name]}",
+                )
+
+
+class LookbackMissesFanOut(Rule):
+    """A sheet that gathers a fan-out reads fewer earlier sheets than the fan-out has.
+
+    ``cross_sheet.lookback_sheets`` (default 3; 0 means all) is how many of the sheets just
+    before a sheet Marianne passes into ``previous_outputs`` and ``previous_files``, counted by
+    sheet number. A fan-in sheet that depends on a stage fanned out to more sheets than that
+    only sees the last few of them: the synthesis silently leaves the others out.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 2
+          fan_out: {1: 5}
+          dependencies: {2: [1]}
+        cross_sheet:
+          auto_capture_stdout: true
+        prompt:
+          template: "{{ previous_outputs | length }} drafts: merge them."
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 2
+          fan_out: {1: 5}
+          dependencies: {2: [1]}
+        cross_sheet:
+          auto_capture_stdout: true
+          lookback_sheets: 0
+        prompt:
+          template: "{{ previous_outputs | length }} drafts: merge them."
+    """
+
+    code = "ML513"
+    name = "lookback-misses-fan-out"
+    severity = Severity.WARNING
+    summary = "cross_sheet.lookback_sheets is smaller than the fan-out a sheet gathers"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        cross = ctx.score.cross_sheet
+        if cross is None:
+            return
+        reads: set[str] = set()
+        for source in prompt_sources(ctx):
+            reads |= set(_cross_sheet_reads(ctx, source))
+        captured = ("previous_outputs" in reads and cross.auto_capture_stdout) or (
+            "previous_files" in reads and bool(cross.capture_files))
+        lookback = cross.lookback_sheets
+        if not captured or not isinstance(lookback, int) or lookback <= 0:
+            return
+        facts = sheet_facts(ctx)
+        if not facts.has_fan_out:
+            return
+        reported: set[int] = set()
+        for number, meta in facts.metas.items():
+            if meta.stage in reported:
+                continue
+            for dep_stage in sorted({facts.metas[d].stage for d in facts.sheet_dependencies.get(number, [])
+                                     if d in facts.metas}):
+                gathered = facts.sheets_of_stage(dep_stage)
+                if len(gathered) < 2:
+                    continue
+                missed = [d for d in gathered if d < number - lookback]
+                if not missed:
+                    continue
+                reported.add(meta.stage)
+                where = ("cross_sheet", "lookback_sheets") if ctx.exists("cross_sheet", "lookback_sheets") else (
+                    "cross_sheet",)
+                written = "" if ctx.exists("cross_sheet", "lookback_sheets") else " (the default)"
+                yield Finding(
+                    self.name,
+                    ctx.key_span(*where),
+                    f"sheet {number} (stage {meta.stage}) gathers the {len(gathered)} sheets of stage {dep_stage}, "
+                    f"but cross_sheet.lookback_sheets is {lookback}{written}: it only sees sheets "
+                    f"{max(1, number - lookback)}-{number - 1}, so {sheet_list(missed)} never reach its prompt",
+                    suggestion=f"set cross_sheet.lookback_sheets to {number - min(gathered)} or more, or 0 for all",
+                )
+                break
+
+
+class JinjaCommentSwallowsText(Rule):
+    """Shell text such as ``${#items[@]}`` opens a Jinja comment that a later ``#}`` closes.
+
+    Jinja reads ``{#`` as the start of a comment, wherever it stands: bash's ``${#name}`` (the
+    length of a variable or array) contains one. When a ``#}`` follows somewhere later, the
+    template still renders, but everything between the two is dropped from the prompt without a
+    word; when none follows, the template does not parse (``template-syntax``).
+
+    Failing::
+
+        prompt:
+          template: |
+            Count with: echo ${#files[@]}
+            Then list each file. {# note for authors #}
+
+    Passing::
+
+        prompt:
+          template: |
+            Count with: {% raw %}echo ${#files[@]}{% endraw %}
+            Then list each file. {# note for authors #}
+    """
+
+    code = "ML514"
+    name = "jinja-comment-swallows-text"
+    severity = Severity.WARNING
+    summary = "shell text like ${#var} opens a Jinja comment, and the text up to the next #} is dropped"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for source in prompt_sources(ctx):
+            if not source.parsed.ok:
+                continue
+            text = source.text
+            for start, end, dollar in _comment_openers(text):
+                if end < 0 or not dollar:
+                    continue
+                line, column = _position(text, start - 1)
+                dropped = text[start + 2: end - 2]
+                lines = dropped.count("\n")
+                size = f"{lines + 1} lines" if lines else f"{len(dropped)} characters"
+                yield Finding(
+                    self.name,
+                    template_span(ctx, source, line, column, 3),
+                    f"{source.where(line)}: '${{#' opens a Jinja comment that the '#}}' at line "
+                    f"{_position(text, end - 2)[0]} closes, so {size} of the prompt are dropped",
+                    suggestion="wrap the shell text in {% raw %}...{% endraw %}",
+                )
+
+
+_DICT_METHODS = frozenset({"values", "items", "keys", "get", "pop", "update", "copy", "clear", "setdefault",
+                           "popitem"})
+_ATTRIBUTE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()")
+
+
+class DictMethodShadowsKey(Rule):
+    """The template reads a mapping's key with a dot, and the key is also a dictionary method.
+
+    Jinja looks ``persona.values`` up as an attribute first, and every Python mapping has a
+    ``values`` method (likewise ``items``, ``keys``, ``get``, ``update``, ...): the prompt then
+    holds ``<built-in method values of dict object ...>`` instead of the text stored under that
+    key. Subscript syntax, ``persona['values']``, reads the key. Marianne's own notes list this.
+
+    Failing::
+
+        prompt:
+          variables:
+            persona: {name: Ada, values: "rigour and kindness"}
+          template: "You are {{ persona.name }}; you value {{ persona.values }}."
+
+    Passing::
+
+        prompt:
+          variables:
+            persona: {name: Ada, values: "rigour and kindness"}
+          template: "You are {{ persona.name }}; you value {{ persona['values'] }}."
+    """
+
+    code = "ML515"
+    name = "dict-method-shadows-key"
+    severity = Severity.WARNING
+    summary = "the template reads a key such as .values or .items with a dot, which finds the dict method"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        variables = _variables(ctx)
+        mappings = {str(name): value for name, value in variables.items() if isinstance(value, dict)}
+        if not mappings:
+            return
+        for source in prompt_sources(ctx):
+            if not source.parsed.ok:
+                continue
+            for line_number, line in enumerate(source.text.split("\n"), start=1):
+                if "{{" not in line and "{%" not in line:
+                    continue
+                for match in _ATTRIBUTE.finditer(line):
+                    name, key = match.groups()
+                    value = mappings.get(name)
+                    if value is None or key not in _DICT_METHODS or key not in value:
+                        continue
+                    yield Finding(
+                        self.name,
+                        template_span(ctx, source, line_number, match.start(), match.end() - match.start()),
+                        f"{source.where(line_number)} reads {name}.{key}: Jinja finds the mapping's {key}() "
+                        f"method before the key '{key}' of prompt.variables.{name}, so the prompt shows the "
+                        "method instead of the text",
+                        suggestion=f"write {name}['{key}']",
+                    )
+
+
+class FoldedTemplate(Rule):
+    """``prompt.template`` is written as a folded block (``>``), which joins its lines.
+
+    In a folded block YAML turns each single line break into a space: headings, bullet lists,
+    numbered steps and code all run together into one paragraph before Jinja sees the text (only
+    blank lines and more-indented lines survive). A literal block (``|``) keeps the lines as
+    written.
+
+    Failing::
+
+        prompt:
+          template: >
+            # Task
+            - read {{ workspace }}/brief.md
+            - write {{ workspace }}/plan.md
+
+    Passing::
+
+        prompt:
+          template: |
+            # Task
+            - read {{ workspace }}/brief.md
+            - write {{ workspace }}/plan.md
+    """
+
+    code = "ML516"
+    name = "folded-template"
+    severity = Severity.INFO
+    summary = "prompt.template is a folded block (>), so its lines are joined into one paragraph"
+    fixable = "unsafe"
+    fix_summary = "write the block as a literal block (`|`)"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        node = ctx.node("prompt", "template")
+        if node is None or node.style != ">":
+            return
+        text = ctx.score.prompt.template or ""
+        lines = [line for line in ctx.edits.source(node.span).split("\n")[1:] if line.strip()]
+        if len(lines) < 2:
+            return
+        span = ctx.value_span("prompt", "template")
+        indicator = ctx.line_text(span.line)[span.column - 1: span.column]
+        fix = None
+        if indicator == ">":
+            edit = ctx.edits.replace_token(Span(span.line, span.column, span.line, span.column + 1), ">", "|")
+            fix = Fix.of("write the template as a literal block (|)", "unsafe", edit)
+        yield Finding(
+            self.name,
+            ctx.key_span("prompt", "template"),
+            f"prompt.template is a folded block (>): YAML joins its {len(lines)} lines with spaces, so the "
+            f"prompt starts '{text[:50].strip()}...' as one paragraph, and lists or steps run together",
+            suggestion="write 'template: |' to keep the lines",
+            fix=fix,
+        )

@@ -10,7 +10,7 @@ from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import Context, Rule, per_document
 from marianne_lint.rules.support.conditions import sheets_where, split
-from marianne_lint.rules.support.sheets import SheetFacts, sheet_facts, validation_names
+from marianne_lint.rules.support.sheets import SheetFacts, sheet_facts, sheet_list, validation_names
 
 _FILE_TYPES = ("file_exists", "file_modified", "content_contains", "content_regex")
 _CONTENT_TYPES = ("content_contains", "content_regex")
@@ -666,3 +666,338 @@ class RegexMatchesAnything(Rule):
                     "any file and the validation always passes",
                     suggestion="match text the output must contain, e.g. '^## Summary'",
                 )
+
+
+#: grep patterns that a test runner's summary of a failed run contains too ("1 failed, 41 passed").
+_PASS_WORDS = re.compile(r"(?:(?:[0-9]+|\\d\+|\[0-9\]\+) )?(?:pass(?:ed|es|ing)?|ok|success(?:ful)?|succeeded)", re.I)
+_ANCHORS = re.compile(r"^\^|\$$|\\b|\\<|\\>")
+_GREP = frozenset({"grep", "egrep", "fgrep", "rg"})
+
+
+def passing_grep(command: str) -> str | None:
+    """The pattern of a ``grep`` in ``command`` that a failed test run's summary also matches, or None."""
+    tokens = _shell_tokens(command)
+    if not tokens or "fail" in command.lower() or "error" in command.lower():
+        return None  # the command looks at failures too
+    for index, token in enumerate(tokens):
+        if token.rsplit("/", 1)[-1] not in _GREP:
+            continue
+        if index > 0 and tokens[index - 1] == "!":
+            continue
+        rest = tokens[index + 1:]
+        inverted = False
+        pattern: str | None = None
+        for position, word in enumerate(rest):
+            if word in ("|", "||", "&&", ";", "&"):
+                break
+            if word in ("-e", "--regexp") and position + 1 < len(rest):
+                pattern = rest[position + 1]
+                break
+            if word.startswith("-") and len(word) > 1:
+                inverted = inverted or word == "--invert-match" or (not word.startswith("--") and "v" in word)
+                continue
+            pattern = word
+            break
+        if pattern is not None and not inverted and _PASS_WORDS.fullmatch(_ANCHORS.sub("", pattern.strip())):
+            return pattern
+    return None
+
+
+class GrepMatchesFailures(Rule):
+    """A ``command_succeeds`` validation greps for ``passed`` (or ``ok``, ``success``) alone.
+
+    A test runner's summary names what passed even when something failed: pytest prints
+    ``1 failed, 41 passed``, and ``grep passed`` finds that line, so the validation passes a sheet
+    whose tests fail. Marianne's validation guide recommends checking the runner's exit status
+    instead, or matching the whole success line. The command is read with a shell lexer, never run.
+
+    Failing::
+
+        validations:
+          - type: command_succeeds
+            command: "pytest -q 2>&1 | grep passed"
+
+    Passing::
+
+        validations:
+          - type: command_succeeds
+            command: "pytest -q"
+    """
+
+    code = "ML411"
+    name = "grep-matches-failures"
+    severity = Severity.WARNING
+    summary = "a validation command greps for 'passed', which a summary with failures also contains"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(ctx.score.validations):
+            if rule.type != "command_succeeds" or not isinstance(rule.command, str):
+                continue
+            pattern = passing_grep(rule.command)
+            if pattern is None:
+                continue
+            yield Finding(
+                self.name,
+                ctx.key_span("validations", index, "command"),
+                f"validation #{index + 1} command '{rule.command.strip()}' greps for {pattern!r}, which a "
+                "summary of a failed run also contains ('1 failed, 41 passed'), so the validation passes "
+                "when tests fail",
+                suggestion="rely on the test runner's exit status (drop the grep), or also check that "
+                "nothing failed: '! grep -q failed'",
+            )
+
+
+_BACKSPACE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\b")
+
+
+class BackspaceInPattern(Rule):
+    """A validation pattern holds a backspace because ``\\b`` was written in double quotes.
+
+    In a double-quoted YAML string ``\\b`` is an escape for the backspace character (U+0008),
+    not the two characters a regular expression reads as a word boundary. ``"\\bAPPROVED\\b"``
+    becomes ``<BS>APPROVED<BS>``, which no output contains: a ``content_regex`` or
+    ``content_contains`` check with it never passes. Write ``\\\\b`` in double quotes, or use
+    single quotes (no escapes). Marianne's validation guide warns about this.
+
+    Failing::
+
+        validations:
+          - type: content_regex
+            path: "{workspace}/review.md"
+            pattern: "\\bAPPROVED\\b"
+
+    Passing::
+
+        validations:
+          - type: content_regex
+            path: "{workspace}/review.md"
+            pattern: '\\bAPPROVED\\b'
+    """
+
+    code = "ML412"
+    name = "backspace-in-pattern"
+    severity = Severity.ERROR
+    summary = 'a double-quoted pattern writes "\\b", which YAML turns into a backspace, so it never matches'
+    fixable = "safe"
+    fix_summary = 'write "\\\\b" (a word boundary) for each "\\b" in the double-quoted pattern'
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(ctx.score.validations):
+            pattern = rule.pattern
+            if rule.type not in _CONTENT_TYPES or not isinstance(pattern, str) or "\b" not in pattern:
+                continue
+            shown = pattern.replace("\b", "\\b")
+            yield Finding(
+                self.name,
+                ctx.value_span("validations", index, "pattern"),
+                f"validation #{index + 1} pattern holds a backspace character (U+0008) where '\\b' is written: "
+                f"in double quotes YAML reads '\\b' as a backspace, so the pattern '{shown}' never matches and "
+                "the validation always fails",
+                suggestion="write '\\\\b' inside double quotes, or put the pattern in single quotes",
+                fix=backspace_fix(ctx, ("validations", index, "pattern")),
+            )
+
+
+def backspace_fix(ctx: Context, path: tuple[Any, ...]) -> Fix | None:
+    """Double each ``\\b`` escape of the double-quoted scalar at ``path`` (None if it is not one)."""
+    node = ctx.node(*path)
+    if node is None:
+        return None
+    written = ctx.edits.source(node.span)
+    if not written.startswith('"') or "\n" in written:
+        return None
+    fixed = _BACKSPACE_ESCAPE.sub(lambda m: m.group(1) + "\\\\b", written)
+    if fixed == written:
+        return None
+    return Fix.of("write '\\\\b' for the word boundary", "safe", ctx.edits.replace(node.span, fixed))
+
+
+def _sheet_word(numbers: list[int]) -> str:
+    return f"sheet {numbers[0]}" if len(numbers) == 1 else f"sheets {sheet_list(numbers)}"
+
+
+class SheetNumAfterFanOut(Rule):
+    """Validations select sheets by ``sheet_num`` as if sheets were still numbered by stage.
+
+    After ``fan_out`` the sheets are numbered anew: with ``fan_out: {2: 3}`` stage 2 is sheets
+    2-4 and stage 3 is sheet 5. A validation written ``sheet: 3`` (or ``condition: "sheet_num ==
+    3"``) for stage 3 applies to one voice of stage 2 instead, and stage 3 goes unchecked.
+    Reported when the score's sheet-number selections never go past the number of stages (so
+    they read as stage numbers), no conditional validation reaches the last stage's sheets, and
+    a selected number lands in another stage. Selecting by ``stage`` says what is meant.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 3
+          fan_out: {2: 3}
+        validations:
+          - type: file_exists
+            path: "{workspace}/final.md"
+            condition: "sheet_num == 3"
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 3
+          fan_out: {2: 3}
+        validations:
+          - type: file_exists
+            path: "{workspace}/final.md"
+            condition: "stage == 3"
+    """
+
+    code = "ML413"
+    name = "sheet-num-after-fan-out"
+    severity = Severity.WARNING
+    summary = "validations select sheet numbers as if they were stages, but fan-out renumbers the sheets"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        facts = sheet_facts(ctx)
+        if not facts.has_fan_out or facts.total_sheets <= facts.total_stages:
+            return
+        sheets_by_rule = applicability(ctx)
+        by_number: list[tuple[int, str, set[int]]] = []
+        others: set[int] = set()  # sheets that validations selected some other way (by stage) apply to
+        for index, rule in enumerate(ctx.score.validations):
+            raw = _raw_rule(ctx, index)
+            condition = rule.condition if isinstance(rule.condition, str) else ""
+            if "sheet" in raw and raw.get("condition") is None:
+                written = f"sheet: {rule.sheet}"
+            elif re.search(r"\bsheet_num\b", condition) and not re.search(r"\b(stage|movement|instance|voice)\b",
+                                                                         condition):
+                written = f"condition '{condition}'"
+            else:
+                if condition:
+                    others.update(sheets_by_rule[index])
+                continue
+            chosen = set(sheets_by_rule[index])
+            if chosen:
+                by_number.append((index, written, chosen))
+        if not by_number:
+            return
+        selected = set().union(*(chosen for _i, _w, chosen in by_number))
+        last_stage_sheets = facts.sheets_of_stage(facts.total_stages)
+        if max(selected) > facts.total_stages or set(last_stage_sheets) & (selected | others):
+            return  # the selections reach past the stage count, or the last stage is checked: sheets are counted
+        for index, written, chosen in by_number:
+            moved = sorted(n for n in chosen if facts.metas[n].stage != n)
+            if not moved:
+                continue
+            number = moved[0]
+            meta = facts.metas[number]
+            voice = f", voice {meta.instance} of {meta.fan_count}" if meta.fan_count > 1 else ""
+            stage_sheets = facts.sheets_of_stage(number)
+            yield Finding(
+                self.name,
+                _condition_span(ctx, index),
+                f"validation #{index + 1} {written} selects sheet {number}, which after fan-out is stage "
+                f"{meta.stage}{voice}; stage {number} is {_sheet_word(stage_sheets)}, and no validation reaches "
+                f"the last stage ({_sheet_word(last_stage_sheets)}) by number or condition",
+                suggestion=f"select by stage: condition: \"stage == {number}\"",
+            )
+
+
+def _quoted_placeholders(command: str) -> Iterator[tuple[str, str]]:
+    """Each ``{name}`` of a shell command that stands inside quotes: (name, the quote character)."""
+    quote = ""
+    index = 0
+    while index < len(command):
+        char = command[index]
+        if char == "\\" and quote != "'":
+            index += 2
+            continue
+        if quote:
+            if char == quote:
+                quote = ""
+            elif char == "{":
+                match = _PLACEHOLDER_AT.match(command, index)
+                if match:
+                    yield match.group(1), quote
+                    index = match.end()
+                    continue
+        elif char in "\"'":
+            quote = char
+        index += 1
+
+
+_PLACEHOLDER_AT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _workspace_value(ctx: Context) -> str | None:
+    """The workspace text Marianne puts into commands: the workspace resolved against the score's folder."""
+    import os
+
+    written = ctx.raw("workspace")
+    if not isinstance(written, str) or not written.strip():
+        return None
+    if os.path.isabs(written):
+        return os.path.normpath(written)
+    if ctx.file_path is None:
+        return None
+    return os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(ctx.file_path)), written))
+
+
+class QuotedCommandPlaceholder(Rule):
+    """A validation command puts ``{workspace}`` (or a variable) inside quotes, and its value needs quoting.
+
+    Marianne fills each ``{name}`` of a command with the value already quoted for the shell
+    (``shlex.quote``): a workspace ``/srv/my runs/x`` becomes ``'/srv/my runs/x'``. Written inside
+    double quotes, ``"{workspace}/out.md"``, those single quotes stay in the path, which then does
+    not exist, and the check fails every time. Leave placeholders outside quotes: Marianne
+    quotes them. Only reported when the value is known here and needs quoting.
+
+    Failing::
+
+        workspace: "/tmp/my runs/report"
+        validations:
+          - type: command_succeeds
+            command: 'test -s "{workspace}/report.md"'
+
+    Passing::
+
+        workspace: "/tmp/my runs/report"
+        validations:
+          - type: command_succeeds
+            command: 'test -s {workspace}/report.md'
+    """
+
+    code = "ML414"
+    name = "quoted-command-placeholder"
+    severity = Severity.ERROR
+    summary = "a command writes a {placeholder} inside quotes, but Marianne inserts it already quoted"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        import shlex
+
+        variables = ctx.score.prompt.variables if isinstance(ctx.score.prompt.variables, dict) else {}
+        for index, rule in enumerate(ctx.score.validations):
+            if rule.type != "command_succeeds" or not isinstance(rule.command, str):
+                continue
+            for name, quote in _quoted_placeholders(rule.command):
+                value: str | None
+                if name == "workspace":
+                    value = _workspace_value(ctx)
+                elif name in variables and name not in VALIDATION_NAMES_FILLED_BY_MARIANNE:
+                    value = str(variables[name])
+                else:
+                    continue
+                if value is None or shlex.quote(value) == value:
+                    continue
+                yield Finding(
+                    self.name,
+                    ctx.key_span("validations", index, "command"),
+                    f"validation #{index + 1} command writes {{{name}}} inside {quote}...{quote}: Marianne inserts "
+                    f"it shell-quoted ({shlex.quote(value)}), and inside the quotes those quote marks become part "
+                    "of the text, so the command reads the wrong path",
+                    suggestion=f"remove the {quote} around {{{name}}}: Marianne quotes the value itself",
+                )
+                break
+
+
+#: Built-ins that win over ``prompt.variables`` in a validation's context (their values are numbers).
+VALIDATION_NAMES_FILLED_BY_MARIANNE = frozenset({
+    "sheet_num", "total_sheets", "workspace", "instrument_name", "movement", "voice", "voice_count",
+    "total_movements", "stage", "instance", "fan_count", "total_stages"})

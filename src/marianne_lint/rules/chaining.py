@@ -1,0 +1,196 @@
+"""ML8xx: chaining scores into concerts (``on_success`` hooks that start the next job).
+
+When every sheet of a score has passed, Marianne runs its ``on_success`` hooks in order; a
+``run_job`` hook submits another score (or the same one again) to the conductor, which loads it
+the way ``mzt run`` would: a relative ``job_path`` is resolved by the conductor, not next to the
+score, and the chained job resumes the state it finds in its workspace unless ``fresh`` is set.
+Nothing a hook names is run or opened here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path as FsPath
+from typing import Any
+
+from marianne_lint.diagnostics import Finding, Fix, Severity
+from marianne_lint.rules.base import Context, Rule
+
+_HOOK_PLACEHOLDERS = ("{workspace}", "{job_id}", "{sheet_count}")
+
+
+def _run_jobs(ctx: Context) -> Iterator[tuple[int, Any]]:
+    for index, hook in enumerate(ctx.score.on_success):
+        if hook.type == "run_job" and hook.job_path is not None:
+            yield index, hook
+
+
+def _names_this_score(ctx: Context, written: str) -> bool:
+    """Whether ``job_path`` (as written) names the linted score itself."""
+    if ctx.file_path is None or any(p in written for p in _HOOK_PLACEHOLDERS):
+        return False
+    own = ctx.file_path
+    path = FsPath(written)
+    if path.name != own.name:
+        return False
+    if path.is_absolute():
+        try:
+            return os.path.realpath(path) == os.path.realpath(own)
+        except (OSError, ValueError):
+            return False
+    # Relative: resolved from the conductor's folder; the trailing folders written must be the score's.
+    parts = [p for p in path.parts if p not in (".", "")]
+    own_parts = FsPath(os.path.realpath(own)).parts
+    return ".." in parts or tuple(parts) == own_parts[len(own_parts) - len(parts):]
+
+
+class SelfChainWithoutFresh(Rule):
+    """An ``on_success`` ``run_job`` hook starts this same score again without ``fresh: true``.
+
+    A score that chains to itself (a loop of improvement passes, a queue worker) is submitted
+    again with its own workspace. Without ``fresh: true`` the new run resumes the state the
+    finished run left there: every sheet is already complete, the job ends at once, its hooks
+    chain again, and the concert spins through ``concert.max_chain_depth`` jobs that do no work.
+    Marianne's concert guide says a self-chaining score needs ``fresh: true``.
+
+    Failing (in ``loop.yaml``)::
+
+        on_success:
+          - type: run_job
+            job_path: loop.yaml
+            detached: true
+        concert:
+          enabled: true
+
+    Passing (in ``loop.yaml``)::
+
+        on_success:
+          - type: run_job
+            job_path: loop.yaml
+            detached: true
+            fresh: true
+        concert:
+          enabled: true
+    """
+
+    code = "ML801"
+    name = "self-chain-without-fresh"
+    severity = Severity.WARNING
+    summary = "a run_job hook chains the score to itself without fresh: true, so the next run does nothing"
+    fixable = "unsafe"
+    fix_summary = "add `fresh: true` to the hook"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, hook in _run_jobs(ctx):
+            if hook.fresh or not _names_this_score(ctx, str(hook.job_path)):
+                continue
+            yield Finding(
+                self.name,
+                ctx.key_span("on_success", index, "job_path"),
+                f"on_success #{index + 1} chains to this score ('{hook.job_path}') without fresh: true: the next "
+                "run resumes the finished state in the same workspace, completes at once and chains again, "
+                "doing no work",
+                suggestion="add fresh: true to the hook",
+                fix=_add_fresh(ctx, index),
+            )
+
+
+def _add_fresh(ctx: Context, index: int) -> Fix | None:
+    """Add ``fresh: true`` after the hook's ``job_path`` line, with its indentation (block mappings only)."""
+    node = ctx.node("on_success", index)
+    key = ctx.key_span("on_success", index, "job_path")
+    if node is None or node.values is None or ctx.exists("on_success", index, "fresh"):
+        return None
+    value = ctx.value_span("on_success", index, "job_path")
+    if value.end_line != key.line or node.style == "flow" or "{" in ctx.line_text(key.line)[: key.column]:
+        return None
+    edits = ctx.edits
+    start = edits.line_end(key.line)  # the next line's start: the new entry goes on a line of its own
+    indent = " " * (key.column - 1)
+    newline = "" if edits.text[start - 1: start] == "\n" else "\n"
+    return Fix.of("add fresh: true", "unsafe", edits.edit(start, start, f"{newline}{indent}fresh: true\n"))
+
+
+class RelativeJobPath(Rule):
+    """An ``on_success`` ``run_job`` hook names the next score with a relative path.
+
+    The conductor loads the chained score, and resolves a relative ``job_path`` against its own
+    current folder, which is where it was started (often the home folder), not the folder of
+    this score. The chain then fails to find the score, or starts another file of the same name.
+    Write an absolute path, or one built from ``{workspace}``.
+
+    Failing::
+
+        on_success:
+          - type: run_job
+            job_path: scores/next-step.yaml
+
+    Passing::
+
+        on_success:
+          - type: run_job
+            job_path: /srv/scores/next-step.yaml
+    """
+
+    code = "ML802"
+    name = "relative-job-path"
+    severity = Severity.WARNING
+    summary = "a run_job hook's job_path is relative; the conductor resolves it from its own folder"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, hook in _run_jobs(ctx):
+            written = str(hook.job_path)
+            if not written or FsPath(written).is_absolute() or written.startswith(("{workspace}", "{{", "~", "$")):
+                continue
+            yield Finding(
+                self.name,
+                ctx.value_span("on_success", index, "job_path"),
+                f"on_success #{index + 1} job_path '{written}' is relative: the conductor resolves it against "
+                "the folder it was started from, not this score's folder",
+                suggestion="write the absolute path of the score to chain to",
+            )
+
+
+class ChainWithoutConcert(Rule):
+    """A ``run_job`` hook chains to another score, but ``concert.enabled`` is off.
+
+    Concert mode is off by default. Marianne's concert guide makes ``concert.enabled: true`` the
+    switch that lets ``on_success`` ``run_job`` hooks chain jobs (it also enforces
+    ``max_chain_depth`` and the cooldown); without it the next score is not started the way the
+    score intends.
+
+    Failing::
+
+        on_success:
+          - type: run_job
+            job_path: /srv/scores/next-step.yaml
+
+    Passing::
+
+        on_success:
+          - type: run_job
+            job_path: /srv/scores/next-step.yaml
+        concert:
+          enabled: true
+    """
+
+    code = "ML803"
+    name = "chain-without-concert"
+    severity = Severity.WARNING
+    summary = "an on_success run_job hook chains scores while concert.enabled is off"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.score.concert.enabled:
+            return
+        for index, _hook in _run_jobs(ctx):
+            where = (" (concert.enabled is false)" if ctx.exists("concert", "enabled")
+                     else " (there is no concert block)")
+            yield Finding(
+                self.name,
+                ctx.key_span("on_success", index, "type"),
+                f"on_success #{index + 1} is a run_job hook, but concert mode is off{where}: Marianne chains "
+                "scores through run_job hooks only in concert mode, so the next score is not started",
+                suggestion="add concert: {enabled: true}",
+            )
+            return
