@@ -223,5 +223,14 @@ def test_shipped_profiles_findings_are_the_known_ones() -> None:
         result = lint_source(read_path(str(path), path.name), settings, kind="instrument", file_path=path)
         assert result is not None
         found += [f"{d.path}:{d.rule}" for d in result.diagnostics if d.code.startswith("ML7")]
-    # aider and gemini-cli declare a prompt flag but leave prompt_via_stdin at true without a sentinel.
-    assert found == ["aider.yaml:prompt-flag-unused", "gemini-cli.yaml:prompt-flag-unused"]
+    # aider and gemini-cli declare a prompt flag but leave prompt_via_stdin at true without a sentinel;
+    # aider, cline-cli and goose list no models, and cline-cli and goose report no token counts.
+    assert found == [
+        "aider.yaml:profile-cost-untracked",
+        "aider.yaml:prompt-flag-unused",
+        "cline-cli.yaml:profile-cost-untracked",
+        "cline-cli.yaml:profile-cost-untracked",
+        "gemini-cli.yaml:prompt-flag-unused",
+        "goose.yaml:profile-cost-untracked",
+        "goose.yaml:profile-cost-untracked",
+    ]

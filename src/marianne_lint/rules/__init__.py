@@ -81,6 +81,7 @@ RULES: list[Rule] = [
     templates.JinjaCommentSwallowsText(),
     templates.DictMethodShadowsKey(),
     templates.FoldedTemplate(),
+    templates.SheetNumBranchAfterFanOut(),
     # -- ML6xx: rules/paths.py --
     paths.WorkspaceParentMissing(),
     paths.NullWorkspace(),
@@ -100,6 +101,7 @@ RULES: list[Rule] = [
     paths.UnexpandedConductorPath(),
     paths.FleetJobIdCollision(),
     paths.ChainedScoreMissing(),
+    paths.ConductorConfigName(),
     # -- ML7xx: rules/instruments.py --
     instruments.UnknownInstrument(),
     instruments.UnknownFallbackInstrument(),
@@ -118,10 +120,12 @@ RULES: list[Rule] = [
     instruments.HttpInstrumentUnimplemented(),
     instruments.InstrumentAliasShadowsProfile(),
     instruments.CliPromptNotShell(),
-    instruments.InstrumentConfigBackendKey(),
+    instruments.InstrumentConfigIgnoredKey(),
     instruments.ProfilePatternInvalid(),
     instruments.CliFallbackToAi(),
     instruments.TechniqueNeverActive(),
+    instruments.ProfileWithoutRateLimitDetection(),
+    instruments.ProfileCostUntracked(),
     # -- ML8xx: rules/chaining.py --
     chaining.SelfChainWithoutFresh(),
     chaining.RelativeJobPath(),

@@ -1258,7 +1258,24 @@ def _instrument_config_places(ctx: Context) -> Iterator[tuple[tuple[Any, ...], s
                     f"sheet.per_sheet_instrument_config.{number}", config
 
 
-class InstrumentConfigBackendKey(Rule):
+#: What Marianne reads from a sheet's merged ``instrument_config``.
+_CONFIG_KEYS = ("model", "timeout_seconds")
+_CONFIG_SPELLINGS = {"timeout": "timeout_seconds", "timeout_secs": "timeout_seconds", "timeout_sec": "timeout_seconds",
+                     "models": "model", "model_name": "model"}
+
+
+def _misspelt_config_key(key: Any, mapping: dict[Any, Any]) -> str | None:
+    """The key Marianne reads that ``key`` is a misspelling of (None when it is not one, or both are set)."""
+    if not isinstance(key, str) or key in _CONFIG_KEYS:
+        return None
+    meant = _CONFIG_SPELLINGS.get(key)
+    if meant is None:
+        close = difflib.get_close_matches(key, _CONFIG_KEYS, n=1, cutoff=0.8)
+        meant = close[0] if close else None
+    return meant if meant is not None and meant not in mapping else None
+
+
+class InstrumentConfigIgnoredKey(Rule):
     """``instrument_config`` holds a setting of the legacy ``backend:`` block, which it does not pass on.
 
     ``instrument_config`` (and a movement's ``instrument_config``, an alias's ``config``, and
@@ -1267,7 +1284,9 @@ class InstrumentConfigBackendKey(Rule):
     ``skip_permissions``, ``disable_mcp``, ``allowed_tools``, ``output_format``, ``cli_model`` and the
     like are accepted and ignored. What they did is the instrument profile's business now (its
     auto-approve flag, its MCP-disable arguments); a model goes under ``model``. Marianne's guides
-    list these keys among the settings a migration leaves behind.
+    list these keys among the settings a migration leaves behind. A misspelling of the keys it
+    does read (``timeout`` for ``timeout_seconds``, ``modle`` for ``model``) is ignored the same way
+    and reported too.
 
     Failing::
 
@@ -1284,9 +1303,9 @@ class InstrumentConfigBackendKey(Rule):
     """
 
     code = "ML718"
-    name = "instrument-config-backend-key"
+    name = "instrument-config-ignored-key"
     severity = Severity.WARNING
-    summary = "instrument_config holds a legacy backend setting (skip_permissions, disable_mcp, ...) it ignores"
+    summary = "instrument_config holds a key it ignores: a legacy backend setting, or a misspelt model/timeout"
     fixable = "unsafe"
     fix_summary = "remove the ignored key"
 
@@ -1296,6 +1315,17 @@ class InstrumentConfigBackendKey(Rule):
         for path, label, mapping in _instrument_config_places(ctx):
             for key in mapping:
                 if key not in _BACKEND_ERA_KEYS:
+                    meant = _misspelt_config_key(key, mapping)
+                    if meant is not None:
+                        yield Finding(
+                            self.name,
+                            ctx.key_span(*path, key),
+                            f"{label}.{key} is not a setting Marianne reads from instrument_config; it reads "
+                            f"'{meant}', so this value has no effect",
+                            suggestion=f"did you mean '{meant}'?",
+                            fix=Fix.of(f"rename to {meant}", "unsafe",
+                                       ctx.edits.replace_token(ctx.key_span(*path, key), str(key), meant)),
+                        )
                     continue
                 hint = "write the model as instrument_config.model" if key == "cli_model" else (
                     "remove it: the instrument profile decides this (its auto_approve_flag, mcp_disable_args "
@@ -1488,4 +1518,126 @@ class TechniqueNeverActive(Rule):
                 f"techniques.{name}.phases is empty: the technique is active in no phase, so the agent never "
                 "gets it",
                 suggestion="list the phases it is for, e.g. [work] or [all]",
+            )
+
+
+def _cli_section(ctx: Context) -> dict[Any, Any]:
+    cli = ctx.raw("cli")
+    return cli if isinstance(cli, dict) else {}
+
+
+def _is_raw_shell(ctx: Context) -> bool:
+    """A profile that runs the prompt as a program (``raw_prompt``): no model, no rate limits, no tokens."""
+    return ctx.raw("raw_prompt") is True
+
+
+class ProfileWithoutRateLimitDetection(Rule):
+    """A CLI instrument profile gives Marianne no way to recognise a rate limit.
+
+    Marianne tells a rate-limited run from a failed one only through the profile: its
+    ``cli.errors.rate_limit_patterns`` (matched against the output) or its
+    ``rate_limit_event_type`` (a JSONL event). With neither, a rate limit counts as an ordinary
+    failure: the sheet burns its retries at once instead of waiting for the limit to clear.
+    Marianne's instrument guide lists this under rate limits that are not detected. Profiles
+    with ``raw_prompt: true`` (a shell, not a model) are left alone.
+
+    Failing::
+
+        cli:
+          command: {executable: mytool}
+          output: {}
+
+    Passing::
+
+        cli:
+          command: {executable: mytool}
+          output: {}
+          errors:
+            rate_limit_patterns: ["(?i)rate limit", "\\\\b429\\\\b"]
+    """
+
+    code = "ML722"
+    name = "profile-without-rate-limit-detection"
+    severity = Severity.WARNING
+    summary = "a CLI instrument profile has no rate_limit_patterns and no rate_limit_event_type"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.raw("kind") != "cli" or _is_raw_shell(ctx):
+            return
+        cli = _cli_section(ctx)
+        if not cli:
+            return
+        errors = cli.get("errors")
+        errors = errors if isinstance(errors, dict) else {}
+        if errors.get("rate_limit_patterns") or errors.get("rate_limit_event_type"):
+            return
+        yield Finding(
+            self.name,
+            ctx.key_span("cli", "errors") if "errors" in cli else ctx.key_span("cli"),
+            "the profile has no cli.errors.rate_limit_patterns and no rate_limit_event_type: Marianne cannot "
+            "tell a rate limit from a failure, so a rate-limited sheet uses up its retries instead of waiting",
+            suggestion="add rate_limit_patterns matching the tool's rate-limit message (e.g. '(?i)rate limit')",
+        )
+
+
+class ProfileCostUntracked(Rule):
+    """An instrument profile leaves Marianne without the numbers to track cost.
+
+    Costs come from the profile: the ``models`` list gives each model's price per 1,000 input
+    and output tokens, and for JSON or JSONL output ``cli.output.input_tokens_path`` and
+    ``output_tokens_path`` say where the tool reports the tokens it used. Without models the
+    runs have no price, and without token paths the tokens are estimated from the text length;
+    status and cost limits then count the wrong amount. Marianne's
+    instrument authoring tutorial covers both. Only CLI profiles without ``raw_prompt: true`` are
+    checked.
+
+    Failing::
+
+        cli:
+          command: {executable: mytool}
+          output: {format: json, result_path: result}
+
+    Passing::
+
+        models:
+          - {name: small, context_window: 128000, cost_per_1k_input: 0.0005, cost_per_1k_output: 0.0015}
+        cli:
+          command: {executable: mytool}
+          output:
+            format: json
+            result_path: result
+            input_tokens_path: usage.input_tokens
+            output_tokens_path: usage.output_tokens
+    """
+
+    code = "ML723"
+    name = "profile-cost-untracked"
+    severity = Severity.INFO
+    summary = "an instrument profile has no models (no prices) or JSON output without token paths"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if _is_raw_shell(ctx) or ctx.raw("kind") != "cli":
+            return  # HTTP profiles are not implemented (http-instrument-unimplemented)
+        models = ctx.raw("models")
+        if not models:
+            yield Finding(
+                self.name,
+                ctx.key_span("models") if ctx.exists("models") else ctx.key_span("name"),
+                "the profile lists no models, so Marianne has no prices for its runs: cost tracking (mzt status, "
+                "cost limits) has nothing to count for this instrument",
+                suggestion="list the models with context_window and cost_per_1k_input/output",
+            )
+        output = _cli_section(ctx).get("output")
+        if not isinstance(output, dict) or output.get("format") not in ("json", "jsonl"):
+            return
+        missing = [key for key in ("input_tokens_path", "output_tokens_path") if not output.get(key)]
+        if missing:
+            yield Finding(
+                self.name,
+                ctx.key_span("cli", "output"),
+                f"the profile's {output.get('format')} output has no {' or '.join(missing)}: Marianne estimates "
+                "tokens from the text length instead of reading what the tool reports",
+                suggestion="point input_tokens_path and output_tokens_path at the usage fields of the output",
             )

@@ -195,7 +195,8 @@ class ShortSheetTimeout(Rule):
 
     Every sheet is stopped after this many seconds; AI instruments rarely
     finish real work that fast. Covers ``mzt validate`` check V103 (60 s
-    itself is fine).
+    itself is fine), and the same setting written as
+    ``instrument_config.timeout_seconds`` (which V103 does not read).
 
     Failing::
 
@@ -211,7 +212,7 @@ class ShortSheetTimeout(Rule):
     code = "ML304"
     name = "short-sheet-timeout"
     severity = Severity.WARNING
-    summary = "backend.timeout_seconds is under 60 seconds"
+    summary = "backend.timeout_seconds (or instrument_config.timeout_seconds) is under 60 seconds"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         timeout = float(ctx.score.backend.timeout_seconds)
@@ -221,6 +222,16 @@ class ShortSheetTimeout(Rule):
                 ctx.first_span(("backend", "timeout_seconds"), ("backend",)),
                 f"backend.timeout_seconds is {_seconds(timeout)}; every sheet is stopped after that, which is "
                 "very short for an AI instrument",
+                suggestion="use at least 60 seconds",
+            )
+        config = ctx.raw("instrument_config")
+        written = config.get("timeout_seconds") if isinstance(config, dict) else None
+        if isinstance(written, (int, float)) and not isinstance(written, bool) and 0 < written < 60:
+            yield Finding(
+                self.name,
+                ctx.value_span("instrument_config", "timeout_seconds"),
+                f"instrument_config.timeout_seconds is {_seconds(float(written))}; every sheet is stopped after "
+                "that, which is very short for an AI instrument",
                 suggestion="use at least 60 seconds",
             )
 

@@ -220,6 +220,31 @@ _SYSTEM_FOLDERS = frozenset({
 })
 
 
+#: What marks a folder as a project's own (a repository, a package), read as metadata only.
+_PROJECT_MARKERS = (".git", "pyproject.toml", "package.json", "Cargo.toml", "go.mod")
+
+
+def _project_marker(folder: FsPath) -> str | None:
+    if str(folder) in _SYSTEM_FOLDERS or folder == FsPath.home():
+        return None
+    for marker in _PROJECT_MARKERS:
+        if _exists(folder / marker):
+            return marker
+    return None
+
+
+def _holds_score(ctx: Context, folder: FsPath) -> bool:
+    """Whether ``folder`` is the score's folder or one of its parents (not the root, the home or a system folder)."""
+    own = base_dir(ctx)
+    if own is None or str(folder) in _SYSTEM_FOLDERS or folder == FsPath.home():
+        return False
+    try:
+        real = FsPath(os.path.realpath(folder))
+    except (OSError, ValueError):
+        return False
+    return real == own or real in own.parents
+
+
 class UnsafeWorkspace(Rule):
     """The workspace is the file system's root, a system folder, the home folder or the score's own folder.
 
@@ -227,7 +252,9 @@ class UnsafeWorkspace(Rule):
     (``workspace_lifecycle.archive_on_fresh``, used by ``--fresh`` runs) moves the files it finds
     there into an archive. A workspace of ``/``, ``/etc``, ``/tmp`` or the home folder spreads a
     job's files through folders other programs own; ``workspace: .`` (or ``./``) is the score's own
-    project folder, which archiving then moves away from under the score. Marianne's guides warn
+    project folder, which archiving then moves away from under the score, and so is ``..`` or any
+    folder above the score, or a folder that holds a project (``.git``, ``pyproject.toml``,
+    ``package.json``, ``Cargo.toml``, ``go.mod``). Marianne's guides warn
     against both; its models accept them.
 
     Failing::
@@ -263,6 +290,16 @@ class UnsafeWorkspace(Rule):
             message = (
                 f"workspace is {written!r}, the score's own folder: Marianne writes the job's state and "
                 f"outputs among the score's files{archive_note.replace('its files', 'the project files')}"
+            )
+        elif folder is not None and _holds_score(ctx, folder):
+            message = (
+                f"workspace {written!r} ({folder}) is a folder that holds the score itself: Marianne writes the "
+                f"job's state among the project's files{archive_note.replace('its files', 'the project files')}"
+            )
+        elif folder is not None and (marker := _project_marker(folder)) is not None:
+            message = (
+                f"workspace {written!r} ({folder}) is a project's folder (it holds {marker}): Marianne writes the "
+                f"job's state among the project's files{archive_note.replace('its files', 'the project files')}"
             )
         elif folder is not None and (str(folder) in _SYSTEM_FOLDERS or folder == FsPath.home()):
             what = "the home folder" if folder == FsPath.home() else (
@@ -1153,3 +1190,38 @@ class ChainedScoreMissing(Rule):
                 "once the score has finished",
                 suggestion="fix the path of the score to chain to",
             )
+
+
+class ConductorConfigName(Rule):
+    """A conductor config is saved as ``daemon.yaml``, which the conductor does not load.
+
+    The conductor reads ``~/.marianne/conductor.yaml`` (or the file given with ``--config``);
+    only the ``mzt config`` commands read ``~/.marianne/daemon.yaml``. Settings saved under that
+    name are shown by ``mzt config`` but never used by the running conductor. Marianne's own notes
+    warn about the two names.
+
+    Failing (in ``daemon.yaml``)::
+
+        max_concurrent_jobs: 4
+
+    Passing (in ``conductor.yaml``)::
+
+        max_concurrent_jobs: 4
+    """
+
+    code = "ML619"
+    name = "conductor-config-name"
+    severity = Severity.INFO
+    summary = "a conductor config named daemon.yaml, which the conductor never loads"
+    kinds = ("conductor",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.file_path is None or ctx.file_path.name not in ("daemon.yaml", "daemon.yml"):
+            return
+        yield Finding(
+            self.name,
+            Span(1, 1, 1, 2),
+            f"{ctx.file_path.name}: the conductor loads ~/.marianne/conductor.yaml (or the file given with "
+            "--config), not daemon.yaml, which only mzt config reads; these settings do not reach the conductor",
+            suggestion="name the file conductor.yaml, or start the conductor with --config pointing at it",
+        )

@@ -1428,3 +1428,80 @@ class FoldedTemplate(Rule):
             suggestion="write 'template: |' to keep the lines",
             fix=fix,
         )
+
+
+_SHEET_NUM_TEST = re.compile(r"\bsheet_num\s*(==|!=|<=|>=|<|>)\s*(\d+)\b|\b(\d+)\s*(==|!=)\s*sheet_num\b")
+_STAGE_NAMES = re.compile(r"\b(stage|movement|instance|voice)\b")
+
+
+class SheetNumBranchAfterFanOut(Rule):
+    """The prompt branches on ``sheet_num`` with stage numbers, but fan-out renumbers the sheets.
+
+    After ``fan_out`` sheet numbers count sheets, not stages: with ``fan_out: {2: 3}``, stage 2
+    is sheets 2-4 and stage 3 is sheet 5. A template written ``{% if sheet_num == 3 %}`` for
+    stage 3 gives that text to the second voice of stage 2, and ``sheet_num == 2`` reaches only
+    the first voice of stage 2. Reported when every number the template compares ``sheet_num``
+    with is at most the stage count and one of them is a sheet of another stage or one voice of
+    a fanned-out stage (a test that also names ``stage``, ``instance`` or ``voice`` is left
+    alone). Marianne's score-writing guide says to branch on ``stage``.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 3
+          fan_out: {2: 3}
+        prompt:
+          template: |
+            {% if sheet_num == 1 %}Plan.{% elif sheet_num == 2 %}Draft.{% else %}Merge.{% endif %}
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 3
+          fan_out: {2: 3}
+        prompt:
+          template: |
+            {% if stage == 1 %}Plan.{% elif stage == 2 %}Draft.{% else %}Merge.{% endif %}
+    """
+
+    code = "ML517"
+    name = "sheet-num-branch-after-fan-out"
+    severity = Severity.WARNING
+    summary = "the template compares sheet_num with stage numbers, but fan-out renumbers the sheets"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        facts = sheet_facts(ctx)
+        if not facts.has_fan_out or facts.total_sheets <= facts.total_stages:
+            return
+        if "sheet_num" in _variables(ctx):
+            return
+        for source in prompt_sources(ctx):
+            if not source.parsed.ok:
+                continue
+            tests: list[tuple[int, int, int, int]] = []  # (number, line, column, width)
+            for line_number, line in enumerate(source.text.split("\n"), start=1):
+                for tag in _JINJA_EXPR.finditer(line):
+                    if _STAGE_NAMES.search(tag.group(0)):
+                        continue  # the test itself looks at the stage or voice
+                    for match in _SHEET_NUM_TEST.finditer(tag.group(0)):
+                        number = int(match.group(2) or match.group(3))
+                        tests.append((number, line_number, tag.start() + match.start(), match.end() - match.start()))
+            if not tests or max(t[0] for t in tests) > facts.total_stages:
+                continue
+            for number, line_number, column, width in tests:
+                meta = facts.metas.get(number)
+                if meta is None or (meta.stage == number and meta.fan_count <= 1):
+                    continue
+                voice = f", voice {meta.instance} of {meta.fan_count}" if meta.fan_count > 1 else ""
+                stage_sheets = facts.sheets_of_stage(number)
+                yield Finding(
+                    self.name,
+                    template_span(ctx, source, line_number, column, width),
+                    f"{source.where(line_number)} compares sheet_num with {number}: after fan-out sheet {number} "
+                    f"is stage {meta.stage}{voice}, and stage {number} is sheet"
+                    f"{'s' if len(stage_sheets) > 1 else ''} {sheet_list(stage_sheets)}",
+                    suggestion=f"branch on stage: {{% if stage == {number} %}}",
+                )
+                break
