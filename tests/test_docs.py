@@ -54,6 +54,7 @@ FILESYSTEM: dict[str, tuple[str, tuple[str, ...]]] = {
     "system-prompt-file-missing": (".", ("prompts/system.md",)),
     "working-directory-missing": (".", ("src/",)),
     "injection-file-missing": (".", ("ws/",)),  # the rule only looks inside a workspace that exists
+    "injection-has-no-content": (".", ("ws/notes/drafts/", "ws/docs/readme.md")),
     "technique-skill-missing": (".", ("skills/review.md",)),
     "fleet-score-missing": (".", ("scores/build.yaml",)),
     "validation-file-missing": (".", ()),

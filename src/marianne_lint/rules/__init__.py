@@ -82,6 +82,8 @@ RULES: list[Rule] = [
     templates.DictMethodShadowsKey(),
     templates.FoldedTemplate(),
     templates.SheetNumBranchAfterFanOut(),
+    templates.StringifiedIntKeyLookup(),
+    templates.IdenticalFanOutPrompts(),
     # -- ML6xx: rules/paths.py --
     paths.WorkspaceParentMissing(),
     paths.NullWorkspace(),
@@ -102,6 +104,7 @@ RULES: list[Rule] = [
     paths.FleetJobIdCollision(),
     paths.ChainedScoreMissing(),
     paths.ConductorConfigName(),
+    paths.InjectionHasNoContent(),
     # -- ML7xx: rules/instruments.py --
     instruments.UnknownInstrument(),
     instruments.UnknownFallbackInstrument(),
@@ -130,6 +133,7 @@ RULES: list[Rule] = [
     chaining.SelfChainWithoutFresh(),
     chaining.RelativeJobPath(),
     chaining.ChainWithoutConcert(),
+    chaining.SelfChainKeepsOldOutputs(),
 ]
 
 _CODE = re.compile(r"^ML\d{3}$")

@@ -194,3 +194,55 @@ class ChainWithoutConcert(Rule):
                 suggestion="add concert: {enabled: true}",
             )
             return
+
+
+class SelfChainKeepsOldOutputs(Rule):
+    """A score chains to itself with ``fresh: true`` but keeps the previous run's files.
+
+    ``fresh`` starts the next run from a clean state, but the files in the workspace stay unless
+    ``workspace_lifecycle.archive_on_fresh`` is on: the last iteration's outputs are still there,
+    so ``file_exists`` checks pass before the new run has written anything. Marianne's reviewer
+    checklist asks for archiving on self-chaining scores.
+
+    Failing (in ``loop.yaml``)::
+
+        on_success:
+          - type: run_job
+            job_path: loop.yaml
+            fresh: true
+        concert:
+          enabled: true
+
+    Passing (in ``loop.yaml``)::
+
+        workspace_lifecycle:
+          archive_on_fresh: true
+        on_success:
+          - type: run_job
+            job_path: loop.yaml
+            fresh: true
+        concert:
+          enabled: true
+    """
+
+    code = "ML804"
+    name = "self-chain-keeps-old-outputs"
+    severity = Severity.INFO
+    summary = "a self-chaining score runs fresh without archive_on_fresh, so last run's files remain"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if bool(getattr(ctx.score.workspace_lifecycle, "archive_on_fresh", False)):
+            return
+        for index, hook in _run_jobs(ctx):
+            if not hook.fresh or not _names_this_score(ctx, str(hook.job_path)):
+                continue
+            if hook.job_workspace is not None:
+                continue  # another workspace for the next run
+            yield Finding(
+                self.name,
+                ctx.key_span("on_success", index, "fresh"),
+                f"on_success #{index + 1} runs this score again fresh, but workspace_lifecycle.archive_on_fresh is "
+                "off: the last run's files stay in the workspace, and file checks pass on them before the new "
+                "run writes anything",
+                suggestion="set workspace_lifecycle.archive_on_fresh: true",
+            )

@@ -34,7 +34,7 @@ from marianne_lint.reading import filesystem
 from marianne_lint.reading.positions import PNode, Span
 from marianne_lint.rules.base import Context, Rule, per_document
 from marianne_lint.rules.support import format_fields
-from marianne_lint.rules.support.sheets import VALIDATION_BUILTINS, injections
+from marianne_lint.rules.support.sheets import VALIDATION_BUILTINS, Injection, injections
 from marianne_lint.rules.validations import _CONTENT_TYPES, path_keys
 
 _ENV_VAR = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
@@ -538,6 +538,20 @@ class WorkingDirectoryMissing(Rule):
 # -- prelude and cadenzas ----------------------------------------------------------------------
 
 
+def _injection_targets(ctx: Context) -> Iterator[tuple[Injection, FsPath, str]]:
+    """Each literal prelude/cadenza path with the place Marianne reads it from, and how to name that place."""
+    ws = workspace(ctx).resolved
+    for item in injections(ctx):
+        if any(marker in item.written for marker in _JINJA):
+            continue
+        written = FsPath(item.written)
+        if written.is_absolute():
+            yield item, _resolve(written), ""
+        elif ws is not None and _is_dir(ws):
+            target = _resolve(ws / written)
+            yield item, target, f" in the workspace ({target})"
+
+
 class InjectionFileMissing(Rule):
     """A prelude or cadenza ``file``/``directory`` does not exist where Marianne looks for it.
 
@@ -586,19 +600,8 @@ class InjectionFileMissing(Rule):
         folder = base_dir(ctx)
         if folder is None:
             return
-        ws = workspace(ctx).resolved
-        for item in injections(ctx):
-            if any(marker in item.written for marker in _JINJA):
-                continue
+        for item, target, where in _injection_targets(ctx):
             written = FsPath(item.written)
-            if written.is_absolute():
-                target = _resolve(written)
-                where = ""
-            elif ws is not None and _is_dir(ws):
-                target = _resolve(ws / written)
-                where = f" in the workspace ({target})"
-            else:
-                continue
             wanted_dir = item.key == "directory"
             if _is_dir(target) if wanted_dir else _is_file(target):
                 continue
@@ -1225,3 +1228,71 @@ class ConductorConfigName(Rule):
             "--config), not daemon.yaml, which only mzt config reads; these settings do not reach the conductor",
             suggestion="name the file conductor.yaml, or start the conductor with --config pointing at it",
         )
+
+
+def _has_own_files(folder: FsPath, limit: int = 10_000) -> bool:
+    """Whether ``folder`` holds a regular file directly (its subfolders are not looked at)."""
+    try:
+        with os.scandir(folder) as entries:
+            for count, entry in enumerate(entries):
+                if count >= limit:
+                    return True
+                if entry.is_file(follow_symlinks=True):
+                    return True
+    except OSError:
+        return True  # unreadable: nothing to say
+    return False
+
+
+class InjectionHasNoContent(Rule):
+    """A prelude or cadenza names a file that is empty, or a folder with no files of its own.
+
+    Marianne injects a file's text, or every file directly inside a folder: it does not read
+    subfolders. An empty file, or a folder whose files are all in subfolders, injects nothing,
+    and the sheet runs without the context it was given. Only paths without templates that
+    exist on this machine are looked at (``injection-file-missing`` covers the others).
+
+    Failing::
+
+        workspace: ./ws
+        sheet:
+          size: 1
+          total_items: 1
+          prelude:
+            - directory: notes
+              as: context
+
+    Passing::
+
+        workspace: ./ws
+        sheet:
+          size: 1
+          total_items: 1
+          prelude:
+            - directory: docs
+              as: context
+    """
+
+    code = "ML620"
+    name = "injection-has-no-content"
+    severity = Severity.WARNING
+    summary = "a prelude or cadenza file is empty, or its folder has no files of its own (subfolders are not read)"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if base_dir(ctx) is None:
+            return
+        for item, target, where in _injection_targets(ctx):
+            if item.key == "directory":
+                if not _is_dir(target) or _has_own_files(target):
+                    continue
+                problem = "holds no files of its own (Marianne does not read subfolders), so nothing is injected"
+            else:
+                if not _is_file(target) or filesystem.size(target) != 0:
+                    continue
+                problem = "is empty, so nothing is injected"
+            yield Finding(
+                self.name,
+                ctx.key_span(*item.path),
+                f"{item.source}: {item.key} '{item.written}'{where} {problem}",
+                suggestion="point it at the files themselves, or fill the file before the job runs",
+            )

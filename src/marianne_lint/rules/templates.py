@@ -1505,3 +1505,134 @@ class SheetNumBranchAfterFanOut(Rule):
                     suggestion=f"branch on stage: {{% if stage == {number} %}}",
                 )
                 break
+
+
+_STRING_KEY = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\[\s*([A-Za-z_][A-Za-z0-9_]*)\s*\|\s*string\s*\]")
+_NUMBER_NAMES = frozenset({"instance", "voice", "stage", "movement", "sheet_num", "fan_count", "voice_count",
+                           "total_sheets", "total_stages"})
+
+
+def _int_like(key: Any) -> bool:
+    return (isinstance(key, int) and not isinstance(key, bool)) or (isinstance(key, str) and key.strip().isdigit())
+
+
+class StringifiedIntKeyLookup(Rule):
+    """The template looks a number up as text (``names[instance|string]``) in a mapping with number keys.
+
+    Marianne turns the keys of mappings inside ``prompt.variables`` that look like integers into
+    integers (``{"1": a}`` becomes ``{1: a}``; YAML already reads ``1: a`` that way). Then
+    ``angles[instance|string]`` looks up the text ``"1"``, which is not a key: the prompt is
+    rendered with a strict Undefined, so every sheet that reaches the lookup fails. Look the
+    number up as it is: ``angles[instance]``. Marianne's plugin reference names this pitfall.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 1
+          fan_out: {1: 2}
+        prompt:
+          variables:
+            angles: {1: cost, 2: risk}
+          template: "Review for {{ angles[instance|string] }}."
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 1
+          fan_out: {1: 2}
+        prompt:
+          variables:
+            angles: {1: cost, 2: risk}
+          template: "Review for {{ angles[instance] }}."
+    """
+
+    code = "ML518"
+    name = "stringified-int-key-lookup"
+    severity = Severity.ERROR
+    summary = "the template looks up name[x|string] in a mapping whose keys Marianne makes integers"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        variables = _variables(ctx)
+        numbered = {str(name) for name, value in variables.items()
+                    if isinstance(value, dict) and value and all(_int_like(k) for k in value)}
+        if not numbered:
+            return
+        for source in prompt_sources(ctx):
+            if not source.parsed.ok:
+                continue
+            for line_number, line in enumerate(source.text.split("\n"), start=1):
+                for match in _STRING_KEY.finditer(line):
+                    name, index = match.groups()
+                    if name not in numbered or (index not in _NUMBER_NAMES and index not in variables):
+                        continue
+                    yield Finding(
+                        self.name,
+                        template_span(ctx, source, line_number, match.start(), match.end() - match.start()),
+                        f"{source.where(line_number)} looks up {name}[{index}|string]: the keys of "
+                        f"prompt.variables.{name} are integers once Marianne loads them, so the text key is "
+                        "never found and rendering fails with an undefined value",
+                        suggestion=f"write {name}[{index}]",
+                    )
+
+
+#: Names whose value differs between the voices of one fanned-out stage.
+_PER_VOICE = frozenset({"instance", "voice", "sheet_num", "start_item", "end_item"})
+
+
+class IdenticalFanOutPrompts(Rule):
+    """A stage is fanned out, but the prompt never reads anything that differs between its voices.
+
+    Every voice of a fanned-out stage gets the prompt rendered with its own ``instance`` (alias
+    ``voice``) and ``sheet_num``. A template that reads none of them gives every voice the same
+    text, so the parallel sheets do the same work (or race to write the same file) instead of
+    splitting it. Use ``{{ instance }}`` to pick each voice's share, e.g. from a mapping in
+    ``prompt.variables``.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 2
+          fan_out: {1: 3}
+        prompt:
+          template: "Review the draft in {{ workspace }}/draft.md."
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 2
+          fan_out: {1: 3}
+        prompt:
+          variables:
+            lenses: {1: accuracy, 2: style, 3: structure}
+          template: "Review {{ workspace }}/draft.md for {{ lenses[instance] }}."
+    """
+
+    code = "ML519"
+    name = "identical-fan-out-prompts"
+    severity = Severity.INFO
+    summary = "a stage is fanned out, but the prompt reads no instance, voice or sheet_num"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        facts = sheet_facts(ctx)
+        fanned = sorted(stage for stage, count in facts.fan_out.items() if isinstance(count, int) and count > 1)
+        if not fanned:
+            return
+        sources = prompt_sources(ctx)
+        if not sources or not all(source.parsed.ok for source in sources):
+            return
+        if ctx.raw("prompt", "template_file") and len(sources) < 2 and not ctx.score.prompt.template:
+            return  # the template file could not be read
+        if any(_PER_VOICE & set(source.parsed.undeclared) for source in sources):
+            return
+        shown = f"stage {fanned[0]}" if len(fanned) == 1 else f"stages {sheet_list(fanned)}"
+        yield Finding(
+            self.name,
+            ctx.key_span(*sources[0].key),
+            f"{shown} {'is' if len(fanned) == 1 else 'are'} fanned out, but the prompt reads no instance, voice "
+            "or sheet_num: every voice gets the same prompt and does the same work",
+            suggestion="give each voice its share with {{ instance }} (e.g. a mapping in prompt.variables)",
+        )
