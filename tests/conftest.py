@@ -23,7 +23,7 @@ sheet:
   size: 1
   total_items: 2
 prompt:
-  template: "Write part {{ sheet_num }} to {{ workspace }}/part-{{ sheet_num }}.md"
+  template: "Write part {{ sheet_num }} to {{ workspace }}/part-{{ sheet_num }}.md, ending with Done"
 validations:
   - type: file_exists
     path: "{workspace}/part-{sheet_num}.md"

@@ -18,7 +18,7 @@ sheet:
   size: 1
   total_items: 2
 prompt:
-  template: "Write part {{ sheet_num }} to {{ workspace }}/part-{{ sheet_num }}.md"
+  template: "Write part {{ sheet_num }} to {{ workspace }}/part-{{ sheet_num }}.md, ending with Done"
 stale_detection:
   enabled: true
   check_interval_seconds: 10

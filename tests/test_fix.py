@@ -35,7 +35,7 @@ sheet:
   dependencies:
     2: [1, 1]
 prompt:
-  template: "Part {sheet_num}"
+  template: "Part {sheet_num}, ending with done"
   variables:
     on: launch
 validations:
@@ -59,7 +59,7 @@ sheet:
   dependencies:
     2: [1]
 prompt:
-  template: "Part {{ sheet_num }}"
+  template: "Part {{ sheet_num }}, ending with done"
   variables:
     "on": launch
 validations:
@@ -243,7 +243,8 @@ def test_diff_writes_nothing_and_exits_1(scored: Path, capsys: pytest.CaptureFix
     captured = capsys.readouterr()
     assert scored.read_text(encoding="utf-8") == SCORE
     assert captured.out.startswith("--- a/score.yaml\n+++ b/score.yaml\n")
-    assert '-  template: "Part {sheet_num}"\n+  template: "Part {{ sheet_num }}"\n' in captured.out
+    assert ('-  template: "Part {sheet_num}, ending with done"\n'
+            '+  template: "Part {{ sheet_num }}, ending with done"\n') in captured.out
     assert "Would fix 5 findings in 1 file." in captured.err
     scored.write_text(FIXED, encoding="utf-8")
     assert main(["--no-cache", "--diff", "score.yaml"]) == 0

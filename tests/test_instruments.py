@@ -39,7 +39,8 @@ validations:
 def _score(instrument: str, extra: str = "") -> str:
     return (
         f"name: demo\nworkspace: ./workspace\ninstrument: {instrument}\n{extra}"
-        'sheet:\n  size: 1\n  total_items: 2\nprompt:\n  template: "Part {{ sheet_num }}"\n' + VALIDATIONS
+        'sheet:\n  size: 1\n  total_items: 2\nprompt:\n  template: "Part {{ sheet_num }}, ending with Done"\n'
+        + VALIDATIONS
     )
 
 
@@ -197,7 +198,7 @@ def test_alias_resolution_and_per_sheet_order() -> None:
         "sheet:\n  size: 1\n  total_items: 4\n  per_sheet_instruments: {1: reviewer}\n"
         "  instrument_map: {opencode: [2, 3]}\n"
         "techniques:\n  github: {kind: mcp, phases: [work]}\n"
-        'prompt:\n  template: "Part {{ sheet_num }}"\n' + VALIDATIONS
+        'prompt:\n  template: "Part {{ sheet_num }}, ending with Done"\n' + VALIDATIONS
     )
     found = [d for d in lint_text(text, kind="score") if d.rule == "technique-mcp-unsupported"]
     messages = sorted(d.message for d in found)

@@ -285,3 +285,21 @@ def test_json_on_stdout_is_utf_8_in_a_latin_1_locale(workdir: Path) -> None:
     expected = run(workdir, "--format", "json", *AWKWARD_NAMES).stdout
     other = run(workdir, "--format", "json", *AWKWARD_NAMES, env={"PYTHONIOENCODING": "latin-1"})
     assert other.stdout == expected
+
+
+def test_fast_indented_json_is_json_dumps_byte_for_byte() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from marianne_lint.report.json_format import indented
+
+    leaves = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+    values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=4)
+                          | st.dictionaries(st.text(max_size=5), inner, max_size=4), max_leaves=30)
+
+    @settings(max_examples=300, deadline=None)
+    @given(values)
+    def same(value: object) -> None:
+        assert indented(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+    same()

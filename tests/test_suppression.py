@@ -18,7 +18,7 @@ sheet:
   size: 1
   total_items: 2
 prompt:
-  template: "Write part {{ sheet_num }} to {{ workspace }}/part-{{ sheet_num }}.md"
+  template: "Write part {{ sheet_num }} to {{ workspace }}/part-{{ sheet_num }}.md, ending with Done"
 stale_detection:
   enabled: true
   check_interval_seconds: 10
@@ -145,9 +145,9 @@ def test_hash_inside_a_quoted_scalar_is_not_a_comment() -> None:
 
 def test_hash_inside_a_block_scalar_is_not_a_comment() -> None:
     text = SCORE.replace(
-        '  template: "Write part {{ sheet_num }} to {{ workspace }}/part-{{ sheet_num }}.md"\n',
+        '  template: "Write part {{ sheet_num }} to {{ workspace }}/part-{{ sheet_num }}.md, ending with Done"\n',
         "  template: |\n    # marianne-lint: disable-file=ML302\n    Write part {{ sheet_num }} to"
-        " {{ workspace }}/part-{{ sheet_num }}.md\n",
+        " {{ workspace }}/part-{{ sheet_num }}.md, ending with Done\n",
     )
     assert codes(lint_text(text)) == ["13:3: ML302"]
 

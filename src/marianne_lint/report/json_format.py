@@ -54,4 +54,60 @@ def render(report: Report) -> str:
             "info": report.count(Severity.INFO),
         },
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return indented(document) + "\n"
+
+
+def indented(value: Any) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)``, byte for byte, several times faster.
+
+    The standard encoder only uses its C speed-up without ``indent``; a report with hundreds of
+    thousands of findings spent most of its time there. Only the types a report holds are
+    written (dicts with string keys, lists, strings, numbers, booleans, None).
+    """
+    out: list[str] = []
+    _write(value, "\n", out)
+    return "".join(out)
+
+
+_STRING = json.encoder.encode_basestring  # the C version when it is built, as json.dumps uses
+
+
+def _write(value: Any, newline: str, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(_STRING(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(json.dumps(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        out.append("{")
+        first = True
+        for key, item in value.items():
+            out.append(inner if first else "," + inner)
+            first = False
+            out.append(_STRING(key))
+            out.append(": ")
+            _write(item, inner, out)
+        out.append(newline + "}")
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        out.append("[")
+        for index, item in enumerate(value):
+            out.append(inner if index == 0 else "," + inner)
+            _write(item, inner, out)
+        out.append(newline + "]")
+    else:
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")

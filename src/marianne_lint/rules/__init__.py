@@ -64,6 +64,8 @@ RULES: list[Rule] = [
     validations.BackspaceInPattern(),
     validations.SheetNumAfterFanOut(),
     validations.QuotedCommandPlaceholder(),
+    validations.ValidationTargetNotInPrompt(),
+    validations.RegexInContentContains(),
     # -- ML5xx: rules/templates.py --
     templates.TemplateSyntax(),
     templates.UndefinedTemplateVariable(),

@@ -1204,7 +1204,8 @@ class CliPromptNotShell(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         from marianne_lint.rules.support import shell
-        from marianne_lint.rules.templates import prompt_sources, template_span
+        from marianne_lint.rules.support.prompt_sources import prompt_sources
+        from marianne_lint.rules.templates import template_span
 
         used_by = sheet_instruments(ctx)
         on_shell = sorted(n for n, used in used_by.items() if used.profile == RAW_SHELL_PROFILE)

@@ -1001,3 +1001,171 @@ class QuotedCommandPlaceholder(Rule):
 VALIDATION_NAMES_FILLED_BY_MARIANNE = frozenset({
     "sheet_num", "total_sheets", "workspace", "instrument_name", "movement", "voice", "voice_count",
     "total_movements", "stage", "instance", "fan_count", "total_stages"})
+
+
+_FIELD = re.compile(r"\{[^{}]*\}")
+_JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+
+
+def _prompt_texts(ctx: Context) -> str | None:
+    """Everything the author wrote into the prompt (template, template file, variables), or None when
+    part of it cannot be read here (a template file that is missing, text injected from files)."""
+    from marianne_lint.rules.support.prompt_sources import prompt_sources
+
+    prompt = ctx.score.prompt
+    sources = prompt_sources(ctx)
+    if prompt.template_file and not any(not source.inline for source in sources):
+        return None
+    sheet = ctx.score.sheet
+    if getattr(sheet, "prelude", None) or getattr(sheet, "cadenzas", None):
+        return None
+    parts = [source.text for source in sources]
+    variables = prompt.variables if isinstance(prompt.variables, dict) else {}
+    parts += [str(value) for value in variables.values()]
+    parts += [str(getattr(prompt, name, "") or "") for name in ("stakes", "thinking_method")]
+    return "\n".join(parts)
+
+
+def _fragment(text: str) -> str:
+    """The longest piece of ``text`` between its ``{placeholders}``."""
+    return max(_FIELD.split(text), key=len).strip()
+
+
+class ValidationTargetNotInPrompt(Rule):
+    """A validation checks for a file or a marker that the prompt never mentions.
+
+    The agent only knows what the prompt tells it. A validation that looks for
+    ``{workspace}/result-1.md`` while the prompt asks for ``findings-1.md``, or for the marker
+    ``SETUP_COMPLETE`` that the prompt never asks for, fails every attempt although the work may
+    be done, and the sheet exhausts its retries. Marianne's troubleshooting and validation guides
+    describe this loop. The file name (its longest part between placeholders) and a
+    ``content_contains`` pattern are looked for in the template, the template file and the
+    values of ``prompt.variables``; scores that inject text from files (prelude, cadenzas) are
+    not checked.
+
+    Failing::
+
+        prompt:
+          template: "Write your findings to {{ workspace }}/findings-{{ sheet_num }}.md."
+        validations:
+          - type: file_exists
+            path: "{workspace}/result-{sheet_num}.md"
+
+    Passing::
+
+        prompt:
+          template: "Write your findings to {{ workspace }}/findings-{{ sheet_num }}.md."
+        validations:
+          - type: file_exists
+            path: "{workspace}/findings-{sheet_num}.md"
+    """
+
+    code = "ML415"
+    name = "validation-target-not-in-prompt"
+    severity = Severity.INFO
+    summary = "a validation checks for a file name or marker the prompt never mentions"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if not any(rule.type in _FILE_TYPES for rule in ctx.score.validations):
+            return
+        texts = _prompt_texts(ctx)
+        if texts is None:
+            return
+        lowered = _JINJA_TAG.sub(" ", texts).lower() + "\n" + texts.lower()
+        for index, rule in enumerate(ctx.score.validations):
+            if rule.type not in _FILE_TYPES or not isinstance(rule.path, str):
+                continue
+            name = rule.path.replace("\\", "/").rsplit("/", 1)[-1]
+            words = [w for w in _WORD.findall(_FIELD.sub(" ", name).lower()) if w not in _EXTENSIONS]
+            if words and "*" not in name and not any(word in lowered for word in words):
+                yield Finding(
+                    self.name,
+                    ctx.key_span("validations", index, "path"),
+                    f"validation #{index + 1} checks '{rule.path}', but the prompt never mentions "
+                    f"{' or '.join(repr(w) for w in words)}: the agent is not told to write that file",
+                    suggestion="name the file in the prompt exactly as the validation expects it",
+                )
+                continue
+            pattern = rule.pattern
+            if rule.type != "content_contains" or not isinstance(pattern, str) or "{" in pattern:
+                continue
+            marker = pattern.strip()
+            if len(marker) < 4 or looks_like_regex(marker) or marker.lower() in lowered:
+                continue
+            marker_words = _WORD.findall(marker.lower())
+            if len(marker_words) > 1 and all(word in lowered for word in marker_words):
+                continue  # the words are there; the prompt may build the text from them
+            yield Finding(
+                self.name,
+                ctx.key_span("validations", index, "pattern"),
+                f"validation #{index + 1} looks for '{marker}' in {rule.path}, but the prompt never mentions "
+                "that text: the agent is not told to write it",
+                suggestion="ask for the marker in the prompt, word for word",
+            )
+
+
+_WORD = re.compile(r"[a-z][a-z]{3,}")
+_EXTENSIONS = frozenset({"yaml", "json", "html", "jsonl", "toml", "text", "markdown"})
+#: What only a regular expression means: a character class, an alternation, a wildcard, an escape, a flag.
+_REGEX_SIGNS = re.compile(
+    r"\[[^\]]*\w-\w[^\]]*\]|\[([A-Za-z])(?!\1)(?i:\1)\]|\w\|\w|\\\||\.\*|\.\+|\(\?[aiLmsux]+\)|\\[dwsbDWSB]|^\^|\$$")
+
+
+def looks_like_regex(pattern: str) -> bool:
+    """Whether ``pattern`` is written as a regular expression rather than as literal text."""
+    return _REGEX_SIGNS.search(pattern) is not None
+
+
+class RegexInContentContains(Rule):
+    """A ``content_contains`` pattern is written as a regular expression, but it is compared as text.
+
+    ``content_contains`` looks for its pattern as a plain, case-sensitive substring. A pattern
+    such as ``[Ee]nvironment``, ``PASS|FAIL``, ``(?i)summary`` or ``Total: \\d+`` is searched for
+    letter by letter, brackets and bars included, which no report contains: the validation fails
+    every time. ``content_regex`` is the check that reads a regular expression.
+
+    Failing::
+
+        validations:
+          - type: content_contains
+            path: "{workspace}/analysis.md"
+            pattern: "[Ee]nvironment"
+
+    Passing::
+
+        validations:
+          - type: content_regex
+            path: "{workspace}/analysis.md"
+            pattern: "[Ee]nvironment"
+    """
+
+    code = "ML416"
+    name = "regex-in-content-contains"
+    severity = Severity.WARNING
+    summary = "a content_contains pattern is a regular expression, but content_contains compares plain text"
+    fixable = "unsafe"
+    fix_summary = "make the validation a `content_regex`"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(ctx.score.validations):
+            pattern = rule.pattern
+            if rule.type != "content_contains" or not isinstance(pattern, str) or not looks_like_regex(pattern):
+                continue
+            try:
+                re.compile(pattern)
+            except (re.error, OverflowError, RecursionError):
+                continue  # not a regex either
+            fix = None
+            node = ctx.node("validations", index, "type")
+            if node is not None:
+                fix = Fix.of("use content_regex", "unsafe",
+                             ctx.edits.replace_scalar(node, "content_contains", "content_regex"))
+            yield Finding(
+                self.name,
+                ctx.key_span("validations", index, "pattern"),
+                f"validation #{index + 1} is content_contains with the pattern '{pattern}', which reads as a "
+                "regular expression: content_contains looks for it as plain text, brackets and bars included, "
+                "so the check fails every time",
+                suggestion="use type: content_regex for a regular expression",
+                fix=fix,
+            )

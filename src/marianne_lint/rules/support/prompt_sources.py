@@ -1,0 +1,74 @@
+"""The prompt templates of a score: the inline template and the contents of ``template_file``.
+
+Read (never rendered) and parsed once per document; the template rules and the validation rules
+that compare what the prompt asks for with what is checked share them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+
+from marianne_lint.rules.base import Context, per_document
+from marianne_lint.rules.support import template_parse
+from marianne_lint.rules.support.template_parse import Parsed
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSource:
+    """The prompt template of a score: inline, or the contents of ``template_file``."""
+
+    key: tuple[str, str]
+    """Data path of the key that holds it."""
+    label: str
+    text: str
+    inline: bool
+    parsed: Parsed
+
+    def where(self, line: int) -> str:
+        """How a message names a line of this template."""
+        return self.label if self.inline else f"line {line} of {self.label}"
+
+
+@per_document
+def prompt_sources(ctx: Context) -> list[PromptSource]:
+    """The score's prompt templates (at most one), each read and parsed once per document."""
+    out: list[PromptSource] = []
+    prompt = ctx.score.prompt
+    if prompt.template:
+        out.append(
+            PromptSource(
+                ("prompt", "template"), "prompt.template", prompt.template, True, template_parse.parse(prompt.template)
+            )
+        )
+    written = ctx.raw("prompt", "template_file")
+    if isinstance(written, str) and written:
+        text = _read_template_file(ctx, written)
+        if text is not None:
+            out.append(
+                PromptSource(
+                    ("prompt", "template_file"), f"template file '{written}'", text, False, template_parse.parse(text)
+                )
+            )
+    return out
+
+
+def _read_template_file(ctx: Context, written: str) -> str | None:
+    """The template file's text, or None when it cannot be found or read (a paths rule says so)."""
+    path = FsPath(written)
+    if not path.is_absolute():
+        if ctx.file_path is None:
+            return None
+        path = ctx.file_path.parent / path
+    from marianne_lint.reading import filesystem
+    from marianne_lint.reading.bounded import TooLarge
+
+    limit = int(ctx.option("max-file-size", 5 * 1024 * 1024))
+    if not filesystem.is_file(path):
+        return None
+    try:
+        return filesystem.read_bytes(path, limit).decode("utf-8")
+    except (OSError, ValueError, TooLarge):
+        return None
+
+
