@@ -44,6 +44,8 @@ _CONTROL = {**{c: f"\\x{c:02x}" for c in range(0x20) if c != 0x09}, 0x7F: "\\x7f
 
 def printable(text: str) -> str:
     """``text`` on one line: line breaks and other control characters escaped (``\\n``, ``\\x1b``)."""
+    if text.isprintable():  # the common case, checked in C: nothing to escape
+        return text
     return text.translate(_CONTROL)
 
 

@@ -10,14 +10,12 @@ from marianne_lint.report.concise_format import line_of
 def _excerpt(d: Diagnostic, text: str) -> list[str]:
     number = str(d.line)
     pad = " " * len(number)
-    expanded = text.expandtabs(1)
+    shown = (text.expandtabs(1) if "\t" in text else text).rstrip()
     start = max(d.column - 1, 0)
-    if d.end_line == d.line and d.end_column > d.column:
-        width = d.end_column - d.column
-    else:
-        width = max(len(expanded.rstrip()) - start, 1)
-    width = max(1, min(width, max(len(expanded.rstrip()) - start, 1)))
-    return [f"{pad} |", f"{number} | {expanded.rstrip()}", f"{pad} | {' ' * start}{'^' * width}"]
+    room = max(len(shown) - start, 1)
+    width = d.end_column - d.column if d.end_line == d.line and d.end_column > d.column else room
+    width = max(1, min(width, room))
+    return [f"{pad} |", f"{number} | {shown}", f"{pad} | {' ' * start}{'^' * width}"]
 
 
 def render(report: Report) -> str:
