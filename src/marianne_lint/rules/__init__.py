@@ -50,6 +50,8 @@ RULES: list[Rule] = [
     limits.SheetCostAboveJobCost(),
     limits.CostLimitsOff(),
     limits.CircuitBreakerIgnoredSetting(),
+    limits.IdleTimeoutShortForSilentTools(),
+    limits.CommandTimeoutDefault(),
     validations.UnreachableValidationStage(),
     validations.MisreadCondition(),
     validations.BlankValidationField(),
@@ -66,6 +68,8 @@ RULES: list[Rule] = [
     validations.QuotedCommandPlaceholder(),
     validations.ValidationTargetNotInPrompt(),
     validations.RegexInContentContains(),
+    validations.ValidationBeforeItsStage(),
+    validations.RegexAlternationOfSections(),
     # -- ML5xx: rules/templates.py --
     templates.TemplateSyntax(),
     templates.UndefinedTemplateVariable(),
@@ -131,6 +135,7 @@ RULES: list[Rule] = [
     instruments.TechniqueNeverActive(),
     instruments.ProfileWithoutRateLimitDetection(),
     instruments.ProfileCostUntracked(),
+    instruments.CliScriptIgnoresFailures(),
     # -- ML8xx: rules/chaining.py --
     chaining.SelfChainWithoutFresh(),
     chaining.RelativeJobPath(),

@@ -120,6 +120,8 @@ class RelativeJobPath(Rule):
     this score. The chain then fails to find the score, or starts another file of the same name.
     Write an absolute path, or one built from ``{workspace}``.
 
+    Source: Marianne's concert-patterns guide (job_path is resolved by the conductor).
+
     Failing::
 
         on_success:

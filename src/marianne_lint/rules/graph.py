@@ -639,7 +639,9 @@ class StageWithoutDependency(Rule):
     When ``sheet.dependencies`` is empty Marianne runs the stages in order. As soon as it has one
     entry it is the whole graph: a stage it does not list has no prerequisite at all, and with
     ``parallel.enabled`` its sheets start beside stage 1, before the work they build on exists.
-    Marianne's score-writing guide says to list every stage once dependencies are used.
+    Marianne's score-writing guide says to list every stage once dependencies are used. Reported
+    for an unlisted stage when no stage waits for the one before it (the forgotten ``k: [k-1]``);
+    independent stages that a later stage joins (``4: [1, 2, 3]``) are left alone.
 
     Failing::
 
@@ -671,15 +673,20 @@ class StageWithoutDependency(Rule):
         parallel = getattr(ctx.score.parallel, "enabled", False)
         if not written or not parallel or facts.total_stages > 10_000:
             return
-        missing = [stage for stage in range(2, facts.total_stages + 1) if stage not in written]
+        waited_for = {prerequisite for listed in written.values() for prerequisite in listed}
+        # An unlisted stage whose predecessor nothing waits for reads as a forgotten 'k: [k-1]'
+        # (independent stages that a later one joins, 1-3 feeding 4, are deliberate).
+        missing = [stage for stage in range(2, facts.total_stages + 1)
+                   if stage not in written and stage - 1 not in waited_for]
         if not missing:
             return
         shown = f"stage {missing[0]}" if len(missing) == 1 else f"stages {sheet_list(missing)}"
         yield Finding(
             self.name,
             ctx.key_span("sheet", "dependencies"),
-            f"sheet.dependencies has no entry for {shown}: once dependencies are given, an unlisted stage "
-            "has no prerequisite, so with parallel.enabled it starts at once, beside stage 1",
+            f"sheet.dependencies has no entry for {shown}, and no stage waits for the one before: once "
+            "dependencies are given, an unlisted stage has no prerequisite, so with parallel.enabled it starts "
+            "at once, beside stage 1",
             suggestion=f"add '{missing[0]}: [{missing[0] - 1}]' (or the stages it needs) to sheet.dependencies",
         )
 
@@ -703,6 +710,9 @@ class SheetMapSplitsStage(Rule):
     setting names is at most the stage count and one of them is both a fanned-out stage's number
     and its first sheet (``sheet.instrument_map``, made to pick single sheets, is left alone);
     ``movements.N`` sets a whole stage.
+
+    Source: the failure-mode table of Marianne's score-composition guide (per-sheet maps after
+    fan-out).
 
     Failing::
 

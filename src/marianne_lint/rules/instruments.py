@@ -1182,6 +1182,8 @@ class CliPromptNotShell(Rule):
     with sheets on other instruments is left alone (which branch reaches bash is decided when the
     prompt is rendered).
 
+    Source: Marianne's plugin reference (the raw cli instrument runs its prompt as a script).
+
     Failing::
 
         instrument: cli
@@ -1364,6 +1366,8 @@ class ProfilePatternInvalid(Rule):
     passes every check at load time and then breaks error handling in the middle of a job. A
     pattern written in double quotes with ``\\b`` holds a backspace and never matches.
 
+    Source: Marianne's instrument guide (error classification by the profile's patterns).
+
     Failing::
 
         cli:
@@ -1434,6 +1438,9 @@ class CliFallbackToAi(Rule):
     reads it as instructions and may do something else, or report success, and the validations
     can pass although the deterministic step never ran. Give shell sheets no AI fallback
     (``per_sheet_fallbacks: {N: []}`` or a movement's own empty chain).
+
+    Source: the static preflight checks of Marianne's configuration reference (fallbacks of shell
+    sheets).
 
     Failing::
 
@@ -1642,3 +1649,63 @@ class ProfileCostUntracked(Rule):
                 "tokens from the text length instead of reading what the tool reports",
                 suggestion="point input_tokens_path and output_tokens_path at the usage fields of the output",
             )
+
+
+_ERREXIT = re.compile(r"\bset\s+-[a-zA-Z]*e|\bset\s+-o\s+errexit\b")
+
+
+class CliScriptIgnoresFailures(Rule):
+    """A shell script on the ``cli`` instrument runs several commands without ``set -e`` and nothing re-checks it.
+
+    ``bash -c`` reports the status of the script's last command only: a build that fails in the
+    middle of the script is followed by the next command, and the sheet's exit status can be 0.
+    When no ``command_succeeds`` validation checks the outcome again, Marianne accepts the sheet
+    on its file checks alone. Start the script with ``set -euo pipefail``, or validate the
+    result with a command. Marianne's plugin notes describe a failed build accepted this way.
+
+    Failing::
+
+        instrument: cli
+        prompt:
+          template: |
+            make build
+            echo built > {{ workspace }}/status.txt
+
+    Passing::
+
+        instrument: cli
+        prompt:
+          template: |
+            set -euo pipefail
+            make build
+            echo built > {{ workspace }}/status.txt
+    """
+
+    code = "ML724"
+    name = "cli-script-ignores-failures"
+    severity = Severity.WARNING
+    summary = "a cli sheet's script runs several commands without set -e, and no command_succeeds re-checks it"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        from marianne_lint.rules.support.prompt_sources import prompt_sources
+
+        if not any(used.profile == RAW_SHELL_PROFILE for used in sheet_instruments(ctx).values()):
+            return
+        if any(rule.type == "command_succeeds" for rule in ctx.score.validations):
+            return
+        for source in prompt_sources(ctx):
+            text = _JINJA_ANY.sub(" ", source.text)
+            commands = [line for line in text.split("\n") if line.strip() and not line.strip().startswith("#")]
+            if len(commands) < 2 or _ERREXIT.search(text):
+                continue
+            yield Finding(
+                self.name,
+                ctx.key_span(*source.key),
+                f"the cli script in {source.label} runs {len(commands)} command lines without set -e: a command "
+                "that fails is followed by the next, bash reports only the last status, and no command_succeeds "
+                "validation checks the result",
+                suggestion="start the script with 'set -euo pipefail', or add a command_succeeds validation",
+            )
+
+
+_JINJA_ANY = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.S)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -385,4 +386,111 @@ class CircuitBreakerIgnoredSetting(Rule):
                 "circuit_breaker.honor_other_jobs_rate_limits is forced off because cross_workspace_coordination "
                 "is false",
                 related=[(ctx.key_span("circuit_breaker", "cross_workspace_coordination"), "coordination is off")],
+            )
+
+
+#: Tools that commonly run for minutes without printing anything.
+_SILENT_TOOLS = re.compile(r"\b(pytest|mypy|tox|nox|cargo (?:test|build)|go test|npm (?:run )?test|pnpm test|"
+                           r"yarn test|make (?:test|check|build|all)|mvn (?:test|verify|package)|"
+                           r"gradle (?:test|build))\b")
+
+
+class IdleTimeoutShortForSilentTools(Rule):
+    """Stale detection is set below 30 minutes while the prompt has the agent run test or build tools.
+
+    Stale detection counts only output: a sheet whose agent waits on ``pytest``, ``mypy``, a build
+    or a long test suite prints nothing meanwhile, and once ``idle_timeout_seconds`` passes the
+    whole process group is killed as stale and the sheet retried, often to be killed again at
+    the same point. Marianne's plugin reference and its stale-liveness incident notes recommend
+    at least 1800 seconds for sheets that run verification.
+
+    Failing::
+
+        stale_detection:
+          enabled: true
+          idle_timeout_seconds: 300
+        prompt:
+          template: "Fix the failing tests, then run pytest -q until it passes."
+
+    Passing::
+
+        stale_detection:
+          enabled: true
+          idle_timeout_seconds: 1800
+        prompt:
+          template: "Fix the failing tests, then run pytest -q until it passes."
+    """
+
+    code = "ML309"
+    name = "idle-timeout-short-for-silent-tools"
+    severity = Severity.WARNING
+    summary = "stale detection under 30 minutes while the prompt runs silent tools (pytest, mypy, builds)"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        from marianne_lint.rules.support.prompt_sources import prompt_sources
+
+        stale = ctx.score.stale_detection
+        floor = float(ctx.option("min-idle-timeout-seconds", 120.0))
+        if not stale.enabled or not floor <= stale.idle_timeout_seconds < 1800:
+            return  # below the floor idle-timeout-too-short speaks
+        for source in prompt_sources(ctx):
+            match = _SILENT_TOOLS.search(source.text)
+            if match is None:
+                continue
+            yield Finding(
+                self.name,
+                ctx.first_span(("stale_detection", "idle_timeout_seconds"), ("stale_detection",)),
+                f"stale_detection.idle_timeout_seconds is {_seconds(stale.idle_timeout_seconds)}, and the prompt "
+                f"has the agent run '{match.group(0)}', which can be silent for longer: the sheet is killed as "
+                "stale while the tool still works",
+                suggestion="raise idle_timeout_seconds to 1800 or more for sheets that run verification",
+            )
+            return
+
+
+#: Test and build runners whose full run can pass the default command timeout.
+_LONG_RUNNERS = re.compile(r"(?:^|[\s;&|(])(pytest|tox|nox|cargo test|go test|npm (?:run )?test|pnpm test|yarn test|"
+                           r"mvn|gradle|make|ctest|bazel test)\b")
+
+
+class CommandTimeoutDefault(Rule):
+    """A ``command_succeeds`` validation runs a test or build suite with the default timeout.
+
+    A validation command is stopped after ``timeout_seconds``, 3600 seconds when it is not set.
+    A suite that takes longer is killed, the validation fails and the sheet is retried, however
+    good the work. Set ``timeout_seconds`` to what the suite needs. Marianne's validation-patterns
+    guide and its plugin reference list this.
+
+    Failing::
+
+        validations:
+          - type: command_succeeds
+            command: "cd {workspace} && pytest -q"
+
+    Passing::
+
+        validations:
+          - type: command_succeeds
+            command: "cd {workspace} && pytest -q"
+            timeout_seconds: 7200
+    """
+
+    code = "ML310"
+    name = "command-timeout-default"
+    severity = Severity.INFO
+    summary = "a command_succeeds validation runs a test or build suite with the default 3600 s timeout"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(ctx.score.validations):
+            if rule.type != "command_succeeds" or not isinstance(rule.command, str) or rule.timeout_seconds:
+                continue
+            match = _LONG_RUNNERS.search(rule.command)
+            if match is None:
+                continue
+            yield Finding(
+                self.name,
+                ctx.key_span("validations", index, "command"),
+                f"validation #{index + 1} runs '{match.group(1)}' without timeout_seconds: it is stopped after "
+                "3600 s, and a longer suite then fails the sheet whatever its result",
+                suggestion="set timeout_seconds to what the suite needs",
             )

@@ -1158,6 +1158,8 @@ class ChainedScoreMissing(Rule):
     placeholders are checked (a relative one is resolved from the conductor's folder, see
     ``relative-job-path``).
 
+    Source: the concert checks of Marianne's score-reviewer checklist.
+
     Failing::
 
         on_success:
@@ -1251,6 +1253,9 @@ class InjectionHasNoContent(Rule):
     subfolders. An empty file, or a folder whose files are all in subfolders, injects nothing,
     and the sheet runs without the context it was given. Only paths without templates that
     exist on this machine are looked at (``injection-file-missing`` covers the others).
+
+    Source: Marianne's plugin reference (directory cadenzas are not recursive; empty injection
+    files).
 
     Failing::
 

@@ -1020,6 +1020,8 @@ class TemplateNeedsLoader(Rule):
     the shared text into the template, or into ``prompt.variables``, or inject a file with a
     prelude or cadenza.
 
+    Source: the common pitfalls of Marianne's plugin reference (include and extends in prompts).
+
     Failing::
 
         prompt:
@@ -1132,6 +1134,8 @@ class LookbackMissesFanOut(Rule):
     sheet number. A fan-in sheet that depends on a stage fanned out to more sheets than that
     only sees the last few of them: the synthesis silently leaves the others out.
 
+    Source: Marianne's score-writing guide and plugin reference (cross-sheet context for a fan-in).
+
     Failing::
 
         sheet:
@@ -1212,6 +1216,8 @@ class JinjaCommentSwallowsText(Rule):
     length of a variable or array) contains one. When a ``#}`` follows somewhere later, the
     template still renders, but everything between the two is dropped from the prompt without a
     word; when none follows, the template does not parse (``template-syntax``).
+
+    Source: Jinja's comment syntax against bash's ``${#name}``, as met in prompts that embed shell.
 
     Failing::
 
@@ -1320,6 +1326,8 @@ class FoldedTemplate(Rule):
     numbered steps and code all run together into one paragraph before Jinja sees the text (only
     blank lines and more-indented lines survive). A literal block (``|``) keeps the lines as
     written.
+
+    Source: the common pitfalls of Marianne's plugin reference (folded prompt blocks).
 
     Failing::
 
@@ -1528,6 +1536,8 @@ class IdenticalFanOutPrompts(Rule):
     text, so the parallel sheets do the same work (or race to write the same file) instead of
     splitting it. Use ``{{ instance }}`` to pick each voice's share, e.g. from a mapping in
     ``prompt.variables``.
+
+    Source: Marianne's plugin reference (fan-out voices that get the same prompt).
 
     Failing::
 

@@ -544,6 +544,8 @@ class CommandCannotFail(Rule):
     ``set -o pipefail`` is on). The validation then passes a sheet whose work failed. The
     command is read with a shell lexer, never run.
 
+    Source: Marianne's validation-patterns guide (commands that cannot fail).
+
     Failing::
 
         validations:
@@ -583,6 +585,8 @@ class JinjaInValidationCommand(Rule):
     ``{{ workspace }}`` is left as it is and reaches the shell as literal text, so
     ``cd {{ workspace }}`` fails. Only names Marianne fills are reported (``{{.State}}`` of a Go
     template, for instance, is not).
+
+    Source: Marianne's validation-patterns guide (placeholders in commands).
 
     Failing::
 
@@ -628,6 +632,8 @@ class RegexMatchesAnything(Rule):
 
     A pattern that matches the empty string (``.*``, ``^``, ``(done)?``, ``a*``) is found in every
     file, so the validation always passes. An empty pattern is ``empty-pattern``.
+
+    Source: the common pitfalls of Marianne's plugin reference (patterns that match anything).
 
     Failing::
 
@@ -826,6 +832,9 @@ class SheetNumAfterFanOut(Rule):
     they read as stage numbers), no conditional validation reaches the last stage's sheets, and
     a selected number lands in another stage. Selecting by ``stage`` says what is meant.
 
+    Source: Marianne's score-writing and movement-design guides (sheet numbers against stage
+    numbers).
+
     Failing::
 
         sheet:
@@ -948,6 +957,8 @@ class QuotedCommandPlaceholder(Rule):
     double quotes, ``"{workspace}/out.md"``, those single quotes stay in the path, which then does
     not exist, and the check fails every time. Leave placeholders outside quotes: Marianne
     quotes them. Only reported when the value is known here and needs quoting.
+
+    Source: Marianne's validation-patterns guide (quoting placeholders in commands).
 
     Failing::
 
@@ -1124,6 +1135,9 @@ class RegexInContentContains(Rule):
     letter by letter, brackets and bars included, which no report contains: the validation fails
     every time. ``content_regex`` is the check that reads a regular expression.
 
+    Source: Marianne's validation semantics (content_contains is a case-sensitive substring check);
+    Marianne's own examples hold 63 such checks.
+
     Failing::
 
         validations:
@@ -1168,4 +1182,213 @@ class RegexInContentContains(Rule):
                 "so the check fails every time",
                 suggestion="use type: content_regex for a regular expression",
                 fix=fix,
+            )
+
+
+_CHAIN_TAG = re.compile(r"\{%-?\s*(if|elif|else|endif|for|endfor)\b(.*?)-?%\}", re.S)
+_SIMPLE_TEST = re.compile(r"^\s*(stage|movement|sheet_num)\s*(==|!=|>=|<=|>|<)\s*(\d+)\s*$")
+_COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">=": lambda a, b: a >= b,
+            "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, "<": lambda a, b: a < b}
+
+
+def _first_sheet_branches(template: str) -> tuple[str, str] | None:
+    """The template's top-level ``{% if %}`` chains split in two: the text sheet 1 renders, and the
+    text only other sheets render. None when a test is not a plain stage/sheet_num comparison."""
+    taken: list[str] = []
+    other: list[str] = []
+    depth = 0
+    at = 0
+    state: list[str] = []  # per open top-level chain: "taking", "skipping", "done"
+    for match in _CHAIN_TAG.finditer(template):
+        word, rest = match.group(1), match.group(2)
+        piece = template[at:match.start()]
+        at = match.end()
+        if depth == 0:
+            taken.append(piece)
+        elif depth == 1 and state and state[-1] != "taking":
+            other.append(piece)
+        elif depth == 1:
+            taken.append(piece)
+        else:
+            (taken if all(s == "taking" for s in state) else other).append(piece)
+        if word in ("if", "for"):
+            depth += 1
+            if depth == 1 and word == "if":
+                test = _SIMPLE_TEST.match(rest)
+                if test is None:
+                    return None
+                state.append("taking" if _COMPARE[test.group(2)](1, int(test.group(3))) else "skipping")
+            elif depth == 1:
+                state.append("taking")  # a loop: its text is rendered for sheet 1 as well
+            else:
+                state.append(state[-1] if state else "taking")
+        elif word in ("elif", "else") and depth == 1:
+            if state[-1] in ("taking", "done"):
+                state[-1] = "done"
+            elif word == "else":
+                state[-1] = "taking"
+            else:
+                test = _SIMPLE_TEST.match(rest)
+                if test is None:
+                    return None
+                state[-1] = "taking" if _COMPARE[test.group(2)](1, int(test.group(3))) else "skipping"
+        elif word in ("endif", "endfor"):
+            depth = max(depth - 1, 0)
+            if state:
+                state.pop()
+    taken.append(template[at:])
+    return "".join(taken), "".join(other)
+
+
+class ValidationBeforeItsStage(Rule):
+    """A validation with no condition checks a file that only a later stage's prompt asks for.
+
+    A validation without ``condition`` (or ``sheet``) runs after every sheet. When the prompt
+    branches by stage (``{% if stage == 1 %} ... {% else %} ... {% endif %}``) and the file the
+    validation checks is named only in a branch the first sheet does not render, sheet 1 is not
+    asked to write it: its validation fails, the sheet is retried until it gives up, and the
+    later stage is never reached. Give the validation the condition of its stage. Marianne's
+    score-writing guide lists this.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 2
+        prompt:
+          template: |
+            {% if stage == 1 %}Draft {{ workspace }}/draft.md.
+            {% else %}Polish it into {{ workspace }}/final.md.{% endif %}
+        validations:
+          - type: file_exists
+            path: "{workspace}/final.md"
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 2
+        prompt:
+          template: |
+            {% if stage == 1 %}Draft {{ workspace }}/draft.md.
+            {% else %}Polish it into {{ workspace }}/final.md.{% endif %}
+        validations:
+          - type: file_exists
+            path: "{workspace}/final.md"
+            condition: "stage == 2"
+    """
+
+    code = "ML417"
+    name = "validation-before-its-stage"
+    severity = Severity.WARNING
+    summary = "a validation without a condition checks a file only a later stage is asked to write"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        from marianne_lint.rules.support.prompt_sources import prompt_sources
+
+        if sheet_facts(ctx).total_sheets < 2:
+            return
+        sources = [source for source in prompt_sources(ctx) if source.parsed.ok]
+        if len(sources) != 1:
+            return
+        split_text = _first_sheet_branches(sources[0].text)
+        if split_text is None:
+            return
+        first, later = split_text
+        for index, rule in enumerate(ctx.score.validations):
+            raw = _raw_rule(ctx, index)
+            if rule.type not in _FILE_TYPES or not isinstance(rule.path, str):
+                continue
+            if rule.condition is not None or "sheet" in raw:
+                continue
+            name = rule.path.replace("\\", "/").rsplit("/", 1)[-1]
+            if not name or "{" in name or "*" in name or len(name) < 4:
+                continue
+            if name in first or name not in later:
+                continue
+            yield Finding(
+                self.name,
+                ctx.value_span("validations", index),
+                f"validation #{index + 1} checks '{rule.path}' after every sheet, but only the prompt of later "
+                f"stages asks for '{name}': sheet 1 is not told to write it, so its validation fails and the "
+                "score never gets past it",
+                suggestion="add the condition of the stage that writes it, e.g. condition: \"stage == N\"",
+            )
+
+
+def top_level_alternatives(pattern: str) -> list[str]:
+    """The alternatives of a regex's top-level ``|`` (one item when there is none)."""
+    parts: list[str] = []
+    depth = 0
+    in_class = False
+    start = 0
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(depth - 1, 0)
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:index])
+            start = index + 1
+        index += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+_LITERAL_HEADING = re.compile(r"^\^?#{1,6} ?[\w ,:'&/-]+$")
+
+
+class RegexAlternationOfSections(Rule):
+    """A ``content_regex`` pattern is an alternation of headings: any one of them passes.
+
+    ``## Strengths|## Weaknesses`` is found in a report that has only one of the sections, so a
+    validation meant to require every section passes when one is there. Write one validation per
+    required heading. Marianne's score-reviewer checklist asks for this ("AND, not OR").
+
+    Failing::
+
+        validations:
+          - type: content_regex
+            path: "{workspace}/review.md"
+            pattern: "## Strengths|## Weaknesses"
+
+    Passing::
+
+        validations:
+          - type: content_contains
+            path: "{workspace}/review.md"
+            pattern: "## Strengths"
+          - type: content_contains
+            path: "{workspace}/review.md"
+            pattern: "## Weaknesses"
+    """
+
+    code = "ML418"
+    name = "regex-alternation-of-sections"
+    severity = Severity.INFO
+    summary = "a content_regex is 'A|B' of headings, so one section is enough to pass"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(ctx.score.validations):
+            pattern = rule.pattern
+            if rule.type != "content_regex" or not isinstance(pattern, str):
+                continue
+            parts = [part.strip() for part in top_level_alternatives(pattern)]
+            if len(parts) < 2 or not all(_LITERAL_HEADING.match(part) for part in parts):
+                continue  # alternatives that are patterns themselves ('### Step \\d|### [A-Z]\\w+') are one section
+            yield Finding(
+                self.name,
+                ctx.key_span("validations", index, "pattern"),
+                f"validation #{index + 1} pattern '{pattern}' passes when any one of its {len(parts)} headings is "
+                "there, not when all are",
+                suggestion="write one validation per heading that must be present",
             )
