@@ -1689,11 +1689,13 @@ class CliScriptIgnoresFailures(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         from marianne_lint.rules.support.prompt_sources import prompt_sources
 
-        if not any(used.profile == RAW_SHELL_PROFILE for used in sheet_instruments(ctx).values()):
-            return
-        if any(rule.type == "command_succeeds" for rule in ctx.score.validations):
+        used_by = sheet_instruments(ctx)
+        on_shell = [n for n, used in used_by.items() if used.profile == RAW_SHELL_PROFILE]
+        if not on_shell or any(rule.type == "command_succeeds" for rule in ctx.score.validations):
             return
         for source in prompt_sources(ctx):
+            if len(on_shell) < len(used_by) and _CONTROL_TAG.search(source.text):
+                continue  # branches for sheets on other instruments: the script is not known here
             text = _JINJA_ANY.sub(" ", source.text)
             commands = [line for line in text.split("\n") if line.strip() and not line.strip().startswith("#")]
             if len(commands) < 2 or _ERREXIT.search(text):
