@@ -188,3 +188,168 @@ def test_a_template_file_that_is_a_fifo_is_not_read(project: Path) -> None:
     proc = _cli(project, "score.yaml")
     assert "dependency-cycle" in proc.stdout, proc.stdout
     assert "template-file-missing" in proc.stdout  # a FIFO is not a template file
+
+
+# -- property: any cache-folder contents --------------------------------------------------------
+
+_KINDS = ("link-to-victim-file", "link-to-victim-folder", "link-to-missing", "fifo", "folder", "garbage",
+          "wrong-json", "empty")
+
+
+def _plant(target: Path, kind: str, victim_file: Path, victim_dir: Path, payload: bytes) -> None:
+    """Replace ``target`` (a file or folder of the cache) by something hostile."""
+    import shutil
+
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    elif target.exists() or target.is_symlink():
+        target.unlink()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "link-to-victim-file":
+        target.symlink_to(victim_file)
+    elif kind == "link-to-victim-folder":
+        target.symlink_to(victim_dir, target_is_directory=True)
+    elif kind == "link-to-missing":
+        target.symlink_to(victim_dir / "created-through-link")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    elif kind == "garbage":
+        target.write_bytes(payload)
+    elif kind == "wrong-json":
+        target.write_text(json.dumps([{"path": 1}, None, payload.decode("latin-1")]), encoding="utf-8")
+    else:
+        target.write_bytes(b"")
+
+
+def _outside(root: Path, cache: Path) -> dict[str, tuple[int, bytes]]:
+    out: dict[str, tuple[int, bytes]] = {}
+    for path in sorted(root.rglob("*")):
+        if path == cache or cache in path.parents or path.is_symlink() or not path.is_file():
+            continue
+        out[str(path.relative_to(root))] = (path.stat().st_mtime_ns, path.read_bytes())
+    return out
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_no_cache_folder_contents_change_the_result_or_write_outside(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Whatever a checkout ships in the cache folder, in place of any of its files or folders (links
+    out of it, FIFOs, folders, garbage, JSON of the wrong shape), a run gives the same output and exit
+    code as a run without the cache, and nothing outside the cache folder is written."""
+    import signal
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(where=st.sampled_from(("cache", "marker-tag", "marker-ignore", "version", "bucket", "entry")),
+           kind=st.sampled_from(_KINDS), payload=st.binary(max_size=64), second=st.booleans())
+    def check(where: str, kind: str, payload: bytes, second: bool) -> None:
+        import shutil
+        import tempfile
+
+        root = Path(tempfile.mkdtemp(dir=tmp_path))
+        repo = root / "repo"
+        repo.mkdir()
+        victim_dir = root / "victim"
+        victim_dir.mkdir()
+        victim_file = victim_dir / "precious.txt"
+        victim_file.write_text("precious\n", encoding="utf-8")
+        (repo / "score.yaml").write_text(SCORE, encoding="utf-8")
+        cache = repo / ".marianne-lint-cache"
+        old = os.getcwd()
+        os.chdir(repo)
+        previous = signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError("run hung")))
+        signal.alarm(20)
+        try:
+            expected = run(capsys, "--no-cache", "score.yaml")
+            assert run(capsys, "score.yaml") == expected  # fills the cache
+            entries = sorted(cache.glob("v*/*/*.json"))
+            assert entries
+            entry = entries[0]
+            targets = {"cache": cache, "marker-tag": cache / "CACHEDIR.TAG", "marker-ignore": cache / ".gitignore",
+                       "version": entry.parent.parent, "bucket": entry.parent, "entry": entry}
+            before = _outside(root, cache)
+            _plant(targets[where], kind, victim_file, victim_dir, payload)
+            if kind == "fifo" and where == "cache":
+                before = _outside(root, cache)
+            assert run(capsys, "score.yaml") == expected
+            if second:
+                assert run(capsys, "score.yaml") == expected
+            assert _outside(root, cache) == before
+            assert victim_file.read_text(encoding="utf-8") == "precious\n"
+            assert sorted(p.name for p in victim_dir.iterdir()) == ["precious.txt"]
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+            os.chdir(old)
+            shutil.rmtree(root, ignore_errors=True)
+
+    check()
+
+
+_ENTRY_KINDS = ("score", "fifo", "folder-named-yaml", "broken-link", "link-loop", "link-to-fifo", "binary",
+                "non-utf8-name", "empty")
+
+
+def _make_entry(folder: Path, index: int, kind: str) -> None:
+    name = folder / f"entry-{index}.yaml"
+    if kind == "score":
+        name.write_text(SCORE, encoding="utf-8")
+    elif kind == "fifo":
+        os.mkfifo(name)
+    elif kind == "folder-named-yaml":
+        name.mkdir()
+        (name / "inner.yaml").write_text(SCORE, encoding="utf-8")
+    elif kind == "broken-link":
+        name.symlink_to(folder / "nowhere.yaml")
+    elif kind == "link-loop":
+        name.symlink_to(name)
+    elif kind == "link-to-fifo":
+        target = folder / f"pipe-{index}"
+        os.mkfifo(target)
+        name.symlink_to(target)
+    elif kind == "binary":
+        name.write_bytes(bytes(range(256)))
+    elif kind == "non-utf8-name":
+        os.close(os.open(os.fsencode(folder) + b"/bad-\xff-" + str(index).encode() + b".yaml",
+                         os.O_WRONLY | os.O_CREAT, 0o644))
+    else:
+        name.write_bytes(b"")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_folder_walk_over_special_files_never_hangs_or_crashes(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Any mix of FIFOs, links (broken, looping, to a FIFO), folders named like scores, binary files and
+    non-UTF-8 names under a folder: the walk finishes, exits 0 or 1 (findings), and gives the same
+    output twice."""
+    import signal
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.sampled_from(_ENTRY_KINDS), min_size=1, max_size=6))
+    def check(kinds: list[str]) -> None:
+        import shutil
+        import tempfile
+
+        root = Path(tempfile.mkdtemp(dir=tmp_path))
+        for index, kind in enumerate(kinds):
+            _make_entry(root, index, kind)
+        previous = signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError("walk hung")))
+        signal.alarm(20)
+        try:
+            first = run(capsys, "--no-cache", str(root))
+            assert first[0] in (0, 1), first
+            assert "Traceback" not in first[1]
+            assert run(capsys, "--no-cache", str(root)) == first
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+            shutil.rmtree(root, ignore_errors=True)
+
+    check()
