@@ -43,6 +43,9 @@ def cases() -> dict[str, str]:
         "20,000-sheet dependency ring": ring(20_000, 0),
         "20,000-sheet ring + 5,000-sheet chain waiting on it": ring(20_000, 5_000),
         "fan_out {1: 1e9}": score(3, "  fan_out: {1: 1000000000}\n"),
+        "fan-in of 99,990 voices": score(3, "  fan_out: {2: 99990}\n  dependencies: {2: [1], 3: [2]}\n"),
+        "all-to-all 40,000 x 30,000 voices": score(3, "  fan_out: {2: 40000, 3: 30000}\n"
+                                                       "  dependencies: {2: [1], 3: [2]}\n"),
         "total_items 1e9": score(1_000_000_000),
         "5,000-digit integer": score("9" * 5000),
         "4,000-digit hex integer": score("0x" + "f" * 4000),

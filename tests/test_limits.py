@@ -199,3 +199,39 @@ def test_a_50_mb_file_that_is_parsed_stays_under_500_mb(tmp_path: Path) -> None:
     assert "resource-limit" not in rules and "schema-unknown-key" in rules  # it was read, parsed and checked
     assert peak < 500 * 1024 * 1024, f"peak RSS {peak / 1_048_576:.0f} MiB"
     assert elapsed < 300
+
+
+# -- sheet-level edges -------------------------------------------------------------------------------
+
+_EDGES = """\
+name: wide
+workspace: ./w
+sheet:
+  size: 1
+  total_items: 3
+  fan_out: {{2: {left}, 3: {right}}}
+  dependencies: {{2: [1], 3: [2]}}
+prompt:
+  template: "part {{{{ instance }}}}"
+"""
+
+
+def test_all_to_all_dependencies_past_the_limit_are_a_resource_limit() -> None:
+    found = lint_text(_EDGES.format(left=40_000, right=30_000), kind="score")
+    limits = [d for d in found if d.rule == "resource-limit"]
+    assert len(limits) == 1
+    assert (limits[0].line, limits[0].column) == (7, 26)  # the entry that adds the most edges
+    assert "1,200,040,000 sheet-to-sheet edges" in limits[0].message
+
+
+def test_matched_and_fan_in_edges_are_counted_linearly() -> None:
+    from marianne_lint.building.expansion import expand, planned_edges
+
+    # 1 -> 50,000 voices -> 1: 100,000 edges, far under the limit, expanded without a quadratic check
+    sheet = {"total_items": 3, "fan_out": {2: 50_000}, "dependencies": {2: [1], 3: [2]}}
+    assert planned_edges(sheet) == (100_000, ("sheet", "dependencies", 2))
+    expansion = expand(3, {2: 50_000}, {2: [1], 3: [2]})
+    assert len(expansion.dependencies[50_002]) == 50_000
+    # two stages with the same count are matched voice to voice
+    assert planned_edges({"fan_out": {1: 7, 2: 7}, "dependencies": {2: [1]}}) == (7, ("sheet", "dependencies", 2))
+    assert not [d for d in lint_text(_EDGES.format(left=1_000, right=999), kind="score") if d.rule == "resource-limit"]

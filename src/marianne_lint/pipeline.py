@@ -168,7 +168,7 @@ def _too_many_sheets(kind: str, loaded: Loaded, settings: Settings) -> Finding |
     planned = planned_sheets(loaded.data.get("sheet"))
     limit = int(str(settings.option("max-sheets")))
     if planned is None or planned[0] <= limit:
-        return None
+        return _too_many_edges(loaded, limit)
     count, path = planned
     found = loaded.root.locate(path)
     span = found.node.span if found.exact else found.key_or_value
@@ -178,6 +178,32 @@ def _too_many_sheets(kind: str, loaded: Loaded, settings: Settings) -> Finding |
         span,
         f"the score expands to {shown} sheets, more than the {limit:,} the linter checks; "
         "it is not linted further (option max-sheets)",
+    )
+
+
+#: How many sheet-to-sheet dependencies the linter follows, per allowed sheet: two stages fanned out
+#: to different counts depend all-to-all, so 20,000 voices waiting on 20,000 others are 400 million.
+EDGES_PER_SHEET = 10
+
+
+def _too_many_edges(loaded: Loaded, sheet_limit: int) -> Finding | None:
+    from marianne_lint.building.expansion import planned_edges
+
+    assert isinstance(loaded.data, dict) and loaded.root is not None
+    planned = planned_edges(loaded.data.get("sheet"))
+    limit = sheet_limit * EDGES_PER_SHEET
+    if planned is None or planned[0] <= limit:
+        return None
+    count, path = planned
+    found = loaded.root.locate(path)
+    span = found.key_or_value
+    shown = f"{count:,}" if count < 10**30 else f"about 10^{len(str(count)) - 1}"
+    return Finding(
+        "resource-limit",
+        span,
+        f"the dependencies expand to {shown} sheet-to-sheet edges (fanned-out stages of different sizes "
+        f"depend all-to-all), more than the {limit:,} the linter follows; it is not linted further "
+        f"(option max-sheets, {EDGES_PER_SHEET} edges per sheet)",
     )
 
 

@@ -57,6 +57,7 @@ def expand(total_stages: int, fan_out: dict[int, int], dependencies: dict[int, l
         stage_sheets[stage] = members
 
     expanded: dict[int, list[int]] = {}
+    seen: dict[int, set[int]] = {}  # the edges of each target, for a linear check of repeats
     for stage, upstream in dependencies.items():
         targets = stage_sheets.get(stage, [])
         for dep_stage in upstream:
@@ -66,8 +67,10 @@ def expand(total_stages: int, fan_out: dict[int, int], dependencies: dict[int, l
                 # otherwise 1->1, fan-out, fan-in and all-to-all take every source
                 wanted = [sources[index]] if len(sources) == len(targets) > 1 else sources
                 edges = expanded.setdefault(target, [])
+                known = seen.setdefault(target, set())
                 for source in wanted:
-                    if source not in edges:
+                    if source not in known:
+                        known.add(source)
                         edges.append(source)
     return Expansion(sheets, expanded, stage_sheets)
 
@@ -116,3 +119,40 @@ def planned_sheets(sheet: object) -> tuple[int, tuple[object, ...]] | None:
         return None
     start = lax_int(sheet.get("start_item", 1)) or 1
     return -(-(total - start + 1) // size) if total >= start else 0, ("sheet", "total_items")
+
+
+def planned_edges(sheet: object) -> tuple[int, tuple[object, ...]] | None:
+    """How many sheet-to-sheet dependencies a score's ``sheet`` section expands to, counted from the
+    stage counts (nothing is expanded), and the dependency entry that adds the most; None when the
+    section is not readable or has no fan-out (then there is one edge per written entry)."""
+    if not isinstance(sheet, dict):
+        return None
+    fan_out, dependencies = sheet.get("fan_out"), sheet.get("dependencies")
+    if not isinstance(fan_out, dict) or not fan_out or not isinstance(dependencies, dict):
+        return None
+    counts: dict[int, int] = {}
+    for stage, instances in fan_out.items():
+        number, many = lax_int(stage), lax_int(instances)
+        if number is None or many is None or many < 1:
+            return None
+        counts[number] = many
+    total = 0
+    biggest: tuple[int, object] | None = None
+    for stage, upstream in dependencies.items():
+        target = lax_int(stage)
+        if target is None or not isinstance(upstream, list):
+            return None
+        targets = counts.get(target, 1)
+        added = 0
+        for dep in upstream:
+            source = lax_int(dep)
+            if source is None:
+                return None
+            sources = counts.get(source, 1)
+            added += targets if sources == targets > 1 else targets * sources
+        total += added
+        if biggest is None or added > biggest[0]:
+            biggest = (added, stage)
+    if biggest is None:
+        return None
+    return total, ("sheet", "dependencies", biggest[1])

@@ -269,9 +269,11 @@ class ResourceLimit(Rule):
     200), the nodes that aliases may add
     (``max-alias-nodes``, default 100000; a "billion laughs" file hits it),
     the sheets a score expands to (``max-sheets``, default 100000; a
-    ``fan_out`` or ``total_items`` of a billion would take gigabytes), and
-    integers too long for Python to print (more than 4300 digits). A
-    recursive alias is reported here too.
+    ``fan_out`` or ``total_items`` of a billion would take gigabytes) and the
+    sheet-to-sheet dependencies they make (10 per allowed sheet: two stages
+    fanned out to 40000 and 30000 voices depend all-to-all, 1.2 billion
+    edges), and integers too long for Python to print (more than 4300
+    digits). A recursive alias is reported here too.
 
     Failing::
 
