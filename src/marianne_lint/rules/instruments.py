@@ -1267,6 +1267,16 @@ _CONFIG_SPELLINGS = {"timeout": "timeout_seconds", "timeout_secs": "timeout_seco
                      "models": "model", "model_name": "model"}
 
 
+def _names_claude_cli(ctx: Context) -> bool:
+    """Whether any sheet may run on the native ``claude_cli`` (named anywhere, or the default)."""
+    model = ctx.score
+    names = {name for _choice, name in instrument_choices(ctx)}
+    if model.instrument is None:
+        names.add(model.backend.type)
+    names |= {alias.profile for alias in model.instruments.values()}
+    return CLAUDE_CLI in names
+
+
 def _misspelt_config_key(key: Any, mapping: dict[Any, Any]) -> str | None:
     """The key Marianne reads that ``key`` is a misspelling of (None when it is not one, or both are set)."""
     if not isinstance(key, str) or key in _CONFIG_KEYS:
@@ -1313,7 +1323,7 @@ class InstrumentConfigIgnoredKey(Rule):
     fix_summary = "remove the ignored key"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        if any(used.profile == CLAUDE_CLI for used in sheet_instruments(ctx).values()):
+        if _names_claude_cli(ctx):
             return  # the legacy backend itself: left to the backend rules
         for path, label, mapping in _instrument_config_places(ctx):
             for key in mapping:

@@ -225,7 +225,7 @@ _PROJECT_MARKERS = (".git", "pyproject.toml", "package.json", "Cargo.toml", "go.
 
 
 def _project_marker(folder: FsPath) -> str | None:
-    if str(folder) in _SYSTEM_FOLDERS or folder == FsPath.home():
+    if str(folder) in _SYSTEM_FOLDERS or folder == FsPath.home() or not _is_dir(folder):
         return None
     for marker in _PROJECT_MARKERS:
         if _exists(folder / marker):
@@ -238,11 +238,8 @@ def _holds_score(ctx: Context, folder: FsPath) -> bool:
     own = base_dir(ctx)
     if own is None or str(folder) in _SYSTEM_FOLDERS or folder == FsPath.home():
         return False
-    try:
-        real = FsPath(os.path.realpath(folder))
-    except (OSError, ValueError):
-        return False
-    return real == own or real in own.parents
+    written = FsPath(os.path.normpath(folder))  # compared as written: no file-system call
+    return written == own or written in own.parents
 
 
 class UnsafeWorkspace(Rule):

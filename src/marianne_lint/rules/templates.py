@@ -1040,6 +1040,8 @@ class TemplateNeedsLoader(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for source in prompt_sources(ctx):
+            if _LOADER_TAG.search(source.text) is None:
+                continue
             for line_number, line in enumerate(source.text.split("\n"), start=1):
                 for match in _LOADER_TAG.finditer(line):
                     tag = match.group(1)
@@ -1241,7 +1243,7 @@ class JinjaCommentSwallowsText(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for source in prompt_sources(ctx):
-            if not source.parsed.ok:
+            if not source.parsed.ok or "${#" not in source.text:
                 continue
             text = source.text
             for start, end, dollar in _comment_openers(text):
@@ -1295,7 +1297,8 @@ class DictMethodShadowsKey(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         variables = _variables(ctx)
-        mappings = {str(name): value for name, value in variables.items() if isinstance(value, dict)}
+        mappings = {str(name): value for name, value in variables.items()
+                    if isinstance(value, dict) and not _DICT_METHODS.isdisjoint(value)}
         if not mappings:
             return
         for source in prompt_sources(ctx):
@@ -1425,7 +1428,7 @@ class SheetNumBranchAfterFanOut(Rule):
         if "sheet_num" in _variables(ctx):
             return
         for source in prompt_sources(ctx):
-            if not source.parsed.ok:
+            if not source.parsed.ok or "sheet_num" not in source.text:
                 continue
             tests: list[tuple[int, int, int, int]] = []  # (number, line, column, width)
             for line_number, line in enumerate(source.text.split("\n"), start=1):
@@ -1507,7 +1510,7 @@ class StringifiedIntKeyLookup(Rule):
         if not numbered:
             return
         for source in prompt_sources(ctx):
-            if not source.parsed.ok:
+            if not source.parsed.ok or "string" not in source.text or _STRING_KEY.search(source.text) is None:
                 continue
             for line_number, line in enumerate(source.text.split("\n"), start=1):
                 for match in _STRING_KEY.finditer(line):

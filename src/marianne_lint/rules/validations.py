@@ -682,9 +682,14 @@ _GREP = frozenset({"grep", "egrep", "fgrep", "rg"})
 
 def passing_grep(command: str) -> str | None:
     """The pattern of a ``grep`` in ``command`` that a failed test run's summary also matches, or None."""
-    tokens = _shell_tokens(command)
-    if not tokens or "fail" in command.lower() or "error" in command.lower():
+    if "grep" not in command and "rg" not in command:
+        return None  # the shell lexer is the costly part: most commands have no grep at all
+    lowered = command.lower()
+    if "fail" in lowered or "error" in lowered:
         return None  # the command looks at failures too
+    tokens = _shell_tokens(command)
+    if not tokens:
+        return None
     for index, token in enumerate(tokens):
         if token.rsplit("/", 1)[-1] not in _GREP:
             continue
@@ -1082,7 +1087,7 @@ class ValidationTargetNotInPrompt(Rule):
         texts = _prompt_texts(ctx)
         if texts is None:
             return
-        lowered = _JINJA_TAG.sub(" ", texts).lower() + "\n" + texts.lower()
+        lowered = texts.lower()
         for index, rule in enumerate(ctx.score.validations):
             if rule.type not in _FILE_TYPES or not isinstance(rule.path, str):
                 continue
@@ -1101,7 +1106,7 @@ class ValidationTargetNotInPrompt(Rule):
             if rule.type != "content_contains" or not isinstance(pattern, str) or "{" in pattern:
                 continue
             marker = pattern.strip()
-            if len(marker) < 4 or looks_like_regex(marker) or marker.lower() in lowered:
+            if len(marker) < 4 or marker.lower() in lowered or looks_like_regex(marker):
                 continue
             marker_words = _WORD.findall(marker.lower())
             if len(marker_words) > 1 and all(word in lowered for word in marker_words):
