@@ -90,6 +90,7 @@ RULES: list[Rule] = [
     templates.SheetNumBranchAfterFanOut(),
     templates.StringifiedIntKeyLookup(),
     templates.IdenticalFanOutPrompts(),
+    templates.TemplateBranchUnreachable(),
     # -- ML6xx: rules/paths.py --
     paths.WorkspaceParentMissing(),
     paths.NullWorkspace(),

@@ -1588,3 +1588,70 @@ class IdenticalFanOutPrompts(Rule):
             "or sheet_num: every voice gets the same prompt and does the same work",
             suggestion="give each voice its share with {{ instance }} (e.g. a mapping in prompt.variables)",
         )
+
+
+_BRANCH_TEST = re.compile(r"\{%-?\s*(?:if|elif)\s+(stage|movement|sheet_num)\s*(==|>=|>)\s*(\d+)\s*-?%\}")
+
+
+class TemplateBranchUnreachable(Rule):
+    """A template branch tests for a stage or sheet number the score does not have.
+
+    ``{% if stage == 4 %}`` in a score with three stages is never taken: the work written there
+    is never asked for. Often ``total_items`` was not raised when a stage was added, or
+    ``sheet.size`` is above 1 in a score whose stages are its items (``size: 2, total_items: 4``
+    makes two sheets, so stages 3 and 4 do not exist). Marianne's score-reviewer checklist asks for
+    ``total_items`` to match the stages, with ``size: 1``.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 3
+        prompt:
+          template: |
+            {% if stage == 1 %}Plan.{% elif stage == 4 %}Publish.{% else %}Write.{% endif %}
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 4
+        prompt:
+          template: |
+            {% if stage == 1 %}Plan.{% elif stage == 4 %}Publish.{% else %}Write.{% endif %}
+    """
+
+    code = "ML520"
+    name = "template-branch-unreachable"
+    severity = Severity.WARNING
+    summary = "a template branch tests for a stage or sheet number beyond the score's"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        facts = sheet_facts(ctx)
+        if facts.total_sheets < 1:
+            return  # no-sheets speaks
+        own = {str(name) for name in _variables(ctx)}
+        size = ctx.raw("sheet", "size")
+        for source in prompt_sources(ctx):
+            if not source.parsed.ok or "{%" not in source.text:
+                continue
+            for line_number, line in enumerate(source.text.split("\n"), start=1):
+                for match in _BRANCH_TEST.finditer(line):
+                    name, operator, written = match.group(1), match.group(2), int(match.group(3))
+                    if name in own:
+                        continue
+                    top = facts.total_sheets if name == "sheet_num" else facts.total_stages
+                    wanted = written + 1 if operator == ">" else written
+                    if wanted <= top:
+                        continue
+                    what = "sheets" if name == "sheet_num" else "stages"
+                    note = ""
+                    if isinstance(size, int) and not isinstance(size, bool) and size > 1 and name != "sheet_num":
+                        note = f" (sheet.size is {size}: each sheet takes {size} items, so there are fewer stages)"
+                    yield Finding(
+                        self.name,
+                        template_span(ctx, source, line_number, match.start(), match.end() - match.start()),
+                        f"{source.where(line_number)} tests {name} {operator} {written}, but the score has {top} "
+                        f"{what}{note}: the branch is never rendered",
+                        suggestion="raise sheet.total_items to cover every stage (with size: 1), or remove the branch",
+                    )
