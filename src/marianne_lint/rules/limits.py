@@ -392,7 +392,8 @@ class CircuitBreakerIgnoredSetting(Rule):
 #: Tools that commonly run for minutes without printing anything.
 _SILENT_TOOLS = re.compile(r"\b(pytest|mypy|tox|nox|cargo (?:test|build)|go test|npm (?:run )?test|pnpm test|"
                            r"yarn test|make (?:test|check|build|all)|mvn (?:test|verify|package)|"
-                           r"gradle (?:test|build))\b")
+                           r"gradle (?:test|build)|(?:full |whole |entire )?test suite|type[- ]?checker|"
+                           r"run the tests)\b", re.I)
 
 
 class IdleTimeoutShortForSilentTools(Rule):
