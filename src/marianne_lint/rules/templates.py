@@ -1633,25 +1633,26 @@ class TemplateBranchUnreachable(Rule):
         own = {str(name) for name in _variables(ctx)}
         size = ctx.raw("sheet", "size")
         for source in prompt_sources(ctx):
-            if not source.parsed.ok or "{%" not in source.text:
+            if not source.parsed.ok:
                 continue
-            for line_number, line in enumerate(source.text.split("\n"), start=1):
-                for match in _BRANCH_TEST.finditer(line):
-                    name, operator, written = match.group(1), match.group(2), int(match.group(3))
-                    if name in own:
-                        continue
-                    top = facts.total_sheets if name == "sheet_num" else facts.total_stages
-                    wanted = written + 1 if operator == ">" else written
-                    if wanted <= top:
-                        continue
-                    what = "sheets" if name == "sheet_num" else "stages"
-                    note = ""
-                    if isinstance(size, int) and not isinstance(size, bool) and size > 1 and name != "sheet_num":
-                        note = f" (sheet.size is {size}: each sheet takes {size} items, so there are fewer stages)"
-                    yield Finding(
-                        self.name,
-                        template_span(ctx, source, line_number, match.start(), match.end() - match.start()),
-                        f"{source.where(line_number)} tests {name} {operator} {written}, but the score has {top} "
-                        f"{what}{note}: the branch is never rendered",
-                        suggestion="raise sheet.total_items to cover every stage (with size: 1), or remove the branch",
-                    )
+            text = source.text
+            for match in _BRANCH_TEST.finditer(text):  # one pass; lines are counted only for a finding
+                name, operator, written = match.group(1), match.group(2), int(match.group(3))
+                if name in own:
+                    continue
+                top = facts.total_sheets if name == "sheet_num" else facts.total_stages
+                wanted = written + 1 if operator == ">" else written
+                if wanted <= top:
+                    continue
+                line_number, column = _position(text, match.start())
+                what = "sheets" if name == "sheet_num" else "stages"
+                note = ""
+                if isinstance(size, int) and not isinstance(size, bool) and size > 1 and name != "sheet_num":
+                    note = f" (sheet.size is {size}: each sheet takes {size} items, so there are fewer stages)"
+                yield Finding(
+                    self.name,
+                    template_span(ctx, source, line_number, column, match.end() - match.start()),
+                    f"{source.where(line_number)} tests {name} {operator} {written}, but the score has {top} "
+                    f"{what}{note}: the branch is never rendered",
+                    suggestion="raise sheet.total_items to cover every stage (with size: 1), or remove the branch",
+                )
