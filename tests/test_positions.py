@@ -236,3 +236,34 @@ def test_raw_finds_keys_by_their_text() -> None:
     assert ctx.raw("inf") == "big"
     assert ctx.raw("word") == "w"
     assert ctx.raw("missing") is None and ctx.raw("nested", "deeper") is None
+
+
+def test_editor_lines_fast_path_matches_the_general_one() -> None:
+    """Text without a carriage return is split by ``str.split``; it must break lines exactly as the
+    general scan does (and a repeated call on the same text gives the same lines)."""
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from marianne_lint.reading import positions
+
+    breaks = re.compile(r"\r\n|\r|\n")
+
+    def reference(text: str) -> list[tuple[int, str]]:
+        out: list[tuple[int, str]] = []
+        start = 0
+        for match in breaks.finditer(text):
+            out.append((start, text[start:match.start()]))
+            start = match.end()
+        if start < len(text) or not out:
+            out.append((start, text[start:]))
+        return out
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.text(alphabet="ab\n\r\u2028\x85 ", max_size=40))
+    def same(text: str) -> None:
+        assert positions.editor_lines(text) == reference(text)
+        assert positions.editor_lines(text) == reference(text)
+
+    same()

@@ -40,14 +40,30 @@ def editor_lines(text: str) -> list[tuple[int, str]]:
     characters inside a line (YAML 1.1 breaks lines there, editors do not). A text ending with
     a line break has no extra empty last line.
     """
+    global _LAST_LINES
+    last = _LAST_LINES  # read once: the server lints in a worker thread
+    if last is not None and last[0] is text:
+        return last[1]  # the same text again (the fix edits and the report both ask)
     out: list[tuple[int, str]] = []
     start = 0
-    for match in _LINE_BREAK.finditer(text):
-        out.append((start, text[start : match.start()]))
-        start = match.end()
-    if start < len(text) or not out:
-        out.append((start, text[start:]))
+    if "\r" not in text:  # the common case: split in C
+        for line in text.split("\n"):
+            out.append((start, line))
+            start += len(line) + 1
+        if len(out) > 1 and out[-1][1] == "":
+            out.pop()  # a final line break ends the last line; it does not open another
+    else:
+        for match in _LINE_BREAK.finditer(text):
+            out.append((start, text[start : match.start()]))
+            start = match.end()
+        if start < len(text) or not out:
+            out.append((start, text[start:]))
+    _LAST_LINES = (text, out)
     return out
+
+
+#: The last text :func:`editor_lines` split, with its lines (callers only read them).
+_LAST_LINES: tuple[str, list[tuple[int, str]]] | None = None
 
 
 def line_start(text: str, index: int) -> int:

@@ -308,6 +308,17 @@ class UnsafeWorkspace(Rule):
                       suggestion="give the job a folder of its own, such as ./workspace")
 
 
+def unexpanded(written: str, variable_note: str = "") -> list[str]:
+    """What Marianne keeps literally in a path it does not expand: a leading ``~``, ``$VAR``s."""
+    found = []
+    if written.startswith("~"):
+        found.append(f"'{written.split('/', 1)[0]}' is a folder name, not the home folder")
+    variables = sorted({m.group(0) for m in _ENV_VAR.finditer(written)})
+    if variables:
+        found.append(f"{', '.join(repr(v) for v in variables)} stays literal text{variable_note}")
+    return found
+
+
 class UnexpandedWorkspacePath(Rule):
     """The workspace uses ``~`` or ``$VAR``, which Marianne keeps literally.
 
@@ -334,12 +345,7 @@ class UnexpandedWorkspacePath(Rule):
         written = workspace(ctx).written
         if written is None:
             return
-        found = []
-        if written.startswith("~"):
-            found.append(f"'{written.split('/', 1)[0]}' is a folder name, not the home folder")
-        variables = sorted({m.group(0) for m in _ENV_VAR.finditer(written)})
-        if variables:
-            found.append(f"{', '.join(repr(v) for v in variables)} stays literal text, not an environment variable")
+        found = unexpanded(written, ", not an environment variable")
         if not found:
             return
         yield Finding(
@@ -1078,12 +1084,7 @@ class UnexpandedConductorPath(Rule):
             written = ctx.raw(*path)
             if not isinstance(written, str):
                 continue
-            found = []
-            if written.startswith("~"):
-                found.append(f"'{written.split('/', 1)[0]}' is a folder name, not the home folder")
-            variables = sorted({m.group(0) for m in _ENV_VAR.finditer(written)})
-            if variables:
-                found.append(f"{', '.join(repr(v) for v in variables)} stays literal text")
+            found = unexpanded(written)
             if not found:
                 continue
             yield Finding(

@@ -1020,7 +1020,6 @@ VALIDATION_NAMES_FILLED_BY_MARIANNE = frozenset({
 
 
 _FIELD = re.compile(r"\{[^{}]*\}")
-_JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 
 
 def _prompt_texts(ctx: Context) -> str | None:
@@ -1040,11 +1039,6 @@ def _prompt_texts(ctx: Context) -> str | None:
     parts += [str(value) for value in variables.values()]
     parts += [str(getattr(prompt, name, "") or "") for name in ("stakes", "thinking_method")]
     return "\n".join(parts)
-
-
-def _fragment(text: str) -> str:
-    """The longest piece of ``text`` between its ``{placeholders}``."""
-    return max(_FIELD.split(text), key=len).strip()
 
 
 class ValidationTargetNotInPrompt(Rule):
