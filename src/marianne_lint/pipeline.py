@@ -36,7 +36,8 @@ class Settings:
         return cls(config, frozenset(registry.enabled_rules(config)))
 
     def option(self, name: str) -> object:
-        return self.config.options.get(name, registry.option_defaults()[name])
+        options = self.config.options
+        return options[name] if name in options else registry.option_default(name)
 
     @property
     def options(self) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from marianne_lint.config import Config, ConfigError, did_you_mean
@@ -187,7 +188,17 @@ READER_OPTIONS: dict[str, Any] = {
 
 
 def option_defaults() -> dict[str, Any]:
-    """Every option a configuration may set, with its default."""
+    """Every option a configuration may set, with its default (a fresh copy: callers may change it)."""
+    return dict(_option_defaults())
+
+
+def option_default(name: str) -> Any:
+    """The default of one option (KeyError for an unknown one)."""
+    return _option_defaults()[name]
+
+
+@cache
+def _option_defaults() -> dict[str, Any]:
     out = dict(READER_OPTIONS)
     for rule in RULES:
         out.update(rule.options)
