@@ -138,6 +138,7 @@ RULES: list[Rule] = [
     instruments.ProfileWithoutRateLimitDetection(),
     instruments.ProfileCostUntracked(),
     instruments.CliScriptIgnoresFailures(),
+    instruments.PromptExpectsMcp(),
     # -- ML8xx: rules/chaining.py --
     chaining.SelfChainWithoutFresh(),
     chaining.RelativeJobPath(),

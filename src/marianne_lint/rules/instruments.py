@@ -1721,3 +1721,69 @@ class CliScriptIgnoresFailures(Rule):
 
 
 _JINJA_ANY = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.S)
+
+
+_ASKS_FOR_MCP = re.compile(r"\bmcp__\w+|\b(?i:use|using|call|calling|via|with|through)\b[^.\n]{0,40}\bMCP\b")
+
+
+class PromptExpectsMcp(Rule):
+    """The prompt asks a claude-code sheet to use MCP tools, but the score gives it no MCP server.
+
+    Marianne's shipped claude-code profile starts Claude with its MCP servers switched off
+    (``mcp_disable_args``) unless the score asks for MCP: a technique of kind ``mcp`` (the
+    conductor then shares its MCP pool) or the ``bridge`` with ``mcp_servers``. A prompt that tells
+    the agent to use an MCP server, or names ``mcp__server__tool`` tools, then asks for tools the
+    agent does not have; it improvises or fails. Source: the common pitfalls of Marianne's plugin
+    reference (MCP tools on a built-in profile).
+
+    Failing::
+
+        instrument: claude-code
+        prompt:
+          template: "Use the browser MCP server to open the page and save its title."
+
+    Passing::
+
+        instrument: claude-code
+        techniques:
+          browser:
+            kind: mcp
+            phases: [work]
+            config: {server: browser}
+        prompt:
+          template: "Use the browser MCP server to open the page and save its title."
+    """
+
+    code = "ML725"
+    name = "prompt-expects-mcp"
+    severity = Severity.WARNING
+    summary = "the prompt asks a claude-code sheet for MCP tools, but no MCP technique or bridge gives it any"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        from marianne_lint.rules.support.prompt_sources import prompt_sources
+        from marianne_lint.rules.templates import template_span
+
+        model = ctx.score
+        if any(tech.kind == "mcp" for tech in model.techniques.values()):
+            return
+        bridge = model.bridge
+        if bridge is not None and getattr(bridge, "enabled", False) and getattr(bridge, "mcp_servers", None):
+            return
+        on_code = sorted(n for n, used in sheet_instruments(ctx).items() if used.profile == CLAUDE_CODE)
+        if not on_code:
+            return
+        for source in prompt_sources(ctx):
+            match = _ASKS_FOR_MCP.search(source.text)
+            if match is None:
+                continue
+            line = source.text.count("\n", 0, match.start()) + 1
+            column = match.start() - (source.text.rfind("\n", 0, match.start()) + 1)
+            yield Finding(
+                self.name,
+                template_span(ctx, source, line, column, match.end() - match.start()),
+                f"{source.where(line)} asks for MCP tools ('{match.group(0)}'), but {_sheets(on_code)} "
+                f"{'runs' if len(on_code) == 1 else 'run'} on claude-code with MCP switched off: the score has "
+                "no technique of kind mcp and no bridge with mcp_servers",
+                suggestion="add a technique of kind mcp for the server, or rewrite the prompt without MCP tools",
+            )
+            return
