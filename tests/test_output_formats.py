@@ -303,3 +303,32 @@ def test_fast_indented_json_is_json_dumps_byte_for_byte() -> None:
         assert indented(value) == json.dumps(value, indent=2, ensure_ascii=False)
 
     same()
+
+
+def test_the_json_report_is_json_dumps_of_its_document_byte_for_byte() -> None:
+    """The JSON format writes each diagnostic without building the document; what it writes must be
+    exactly ``json.dumps(document, indent=2)``: for findings with and without related places, fixes,
+    suggestions, non-ASCII text and line breaks in messages."""
+    from marianne_lint.api import lint_text
+    from marianne_lint.diagnostics import Severity
+    from marianne_lint.report import Report
+    from marianne_lint.report.json_format import as_dict, render
+
+    fixtures = Path(__file__).parent / "fixtures" / "rules"
+    diagnostics = []
+    for case in sorted(fixtures.rglob("*.yaml")):
+        text = case.read_bytes().decode("utf-8", "replace")
+        diagnostics += lint_text(text, path=f"é/{case.name}\n")
+    assert any(d.related for d in diagnostics) and any(d.fix for d in diagnostics)
+    assert any(not d.related and d.fix is None and d.suggestion for d in diagnostics)
+    report = Report(diagnostics=diagnostics, files=len(diagnostics), lines={})
+    document = {
+        "version": 1,
+        "diagnostics": [as_dict(d) for d in diagnostics],
+        "summary": {"files": report.files, "error": report.count(Severity.ERROR),
+                    "warning": report.count(Severity.WARNING), "info": report.count(Severity.INFO)},
+    }
+    assert render(report) == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    empty = Report(diagnostics=[], files=0, lines={})
+    assert render(empty) == json.dumps({"version": 1, "diagnostics": [], "summary": {
+        "files": 0, "error": 0, "warning": 0, "info": 0}}, indent=2, ensure_ascii=False) + "\n"

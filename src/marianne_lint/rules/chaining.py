@@ -20,7 +20,8 @@ from marianne_lint.rules.base import Context, Rule
 _HOOK_PLACEHOLDERS = ("{workspace}", "{job_id}", "{sheet_count}")
 
 
-def _run_jobs(ctx: Context) -> Iterator[tuple[int, Any]]:
+def run_job_hooks(ctx: Context) -> Iterator[tuple[int, Any]]:
+    """Each ``on_success`` hook that starts a score: (index, hook)."""
     for index, hook in enumerate(ctx.score.on_success):
         if hook.type == "run_job" and hook.job_path is not None:
             yield index, hook
@@ -39,10 +40,15 @@ def _names_this_score(ctx: Context, written: str) -> bool:
             return os.path.realpath(path) == os.path.realpath(own)
         except (OSError, ValueError):
             return False
-    # Relative: resolved from the conductor's folder; the trailing folders written must be the score's.
+    # Relative: resolved from the conductor's folder, which is not known here; the folders written
+    # after any leading '..' must be the last folders of the score's own path.
     parts = [p for p in path.parts if p not in (".", "")]
+    while parts and parts[0] == "..":
+        parts.pop(0)
+    if ".." in parts:
+        return False
     own_parts = FsPath(os.path.realpath(own)).parts
-    return ".." in parts or tuple(parts) == own_parts[len(own_parts) - len(parts):]
+    return tuple(parts) == own_parts[len(own_parts) - len(parts):]
 
 
 class SelfChainWithoutFresh(Rule):
@@ -82,7 +88,7 @@ class SelfChainWithoutFresh(Rule):
     fix_summary = "add `fresh: true` to the hook"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, hook in _run_jobs(ctx):
+        for index, hook in run_job_hooks(ctx):
             if hook.fresh or not _names_this_score(ctx, str(hook.job_path)):
                 continue
             yield Finding(
@@ -103,7 +109,7 @@ def _add_fresh(ctx: Context, index: int) -> Fix | None:
     if node is None or node.values is None or ctx.exists("on_success", index, "fresh"):
         return None
     value = ctx.value_span("on_success", index, "job_path")
-    if value.end_line != key.line or node.style == "flow" or "{" in ctx.line_text(key.line)[: key.column]:
+    if value.end_line != key.line or "{" in ctx.line_text(key.line)[: key.column]:  # block mappings only
         return None
     edits = ctx.edits
     start = edits.line_end(key.line)  # the next line's start: the new entry goes on a line of its own
@@ -141,7 +147,7 @@ class RelativeJobPath(Rule):
     summary = "a run_job hook's job_path is relative; the conductor resolves it from its own folder"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, hook in _run_jobs(ctx):
+        for index, hook in run_job_hooks(ctx):
             written = str(hook.job_path)
             if not written or FsPath(written).is_absolute() or written.startswith(("{workspace}", "{{", "~", "$")):
                 continue
@@ -185,7 +191,7 @@ class ChainWithoutConcert(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.score.concert.enabled:
             return
-        for index, _hook in _run_jobs(ctx):
+        for index, _hook in run_job_hooks(ctx):
             where = (" (concert.enabled is false)" if ctx.exists("concert", "enabled")
                      else " (there is no concert block)")
             yield Finding(
@@ -235,7 +241,7 @@ class SelfChainKeepsOldOutputs(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         if bool(getattr(ctx.score.workspace_lifecycle, "archive_on_fresh", False)):
             return
-        for index, hook in _run_jobs(ctx):
+        for index, hook in run_job_hooks(ctx):
             if not hook.fresh or not _names_this_score(ctx, str(hook.job_path)):
                 continue
             if hook.job_workspace is not None:

@@ -33,7 +33,7 @@ from marianne_lint.rules.support.profiles import (
     KnownInstruments,
     known_instruments,
 )
-from marianne_lint.rules.support.sheets import sheet_facts, sheet_list
+from marianne_lint.rules.support.sheets import sheet_facts, sheet_list, sheets_phrase
 
 
 def _close(name: str, choices: list[str]) -> str | None:
@@ -164,10 +164,6 @@ def sheet_instruments(ctx: Context) -> dict[int, SheetInstrument]:
         alias = model.instruments.get(name)
         out[number] = SheetInstrument(name, alias.profile if alias is not None else name, choice)
     return out
-
-
-def _sheets(numbers: list[int]) -> str:
-    return f"sheet {numbers[0]}" if len(numbers) == 1 else f"sheets {sheet_list(numbers)}"
 
 
 
@@ -1005,7 +1001,7 @@ class TechniqueMcpUnsupported(Rule):
             yield Finding(
                 self.name,
                 ctx.key_span("techniques", techniques[0]),
-                f"MCP technique(s) {names} cannot reach {_sheets(sheets)}: {verb} on '{profile}', "
+                f"MCP technique(s) {names} cannot reach {sheets_phrase(sheets)}: {verb} on '{profile}', "
                 "whose profile has no cli.command.mcp_config_flag, so Marianne has no way to pass it an MCP "
                 "server",
                 related=related,
@@ -1170,6 +1166,22 @@ _CONTROL_TAG = re.compile(r"\{%-?\s*(if|for|elif|else)\b")
 RAW_SHELL_PROFILE = "cli"
 
 
+def shell_scripts(ctx: Context) -> tuple[list[int], list[Any]]:
+    """The sheets on the raw ``cli`` instrument, and the prompt templates that are their scripts.
+
+    A template with ``{% if %}``/``{% for %}`` blocks that sheets on other instruments share is left
+    out: which branch reaches bash is decided when the prompt is rendered.
+    """
+    from marianne_lint.rules.support.prompt_sources import prompt_sources
+
+    used_by = sheet_instruments(ctx)
+    on_shell = sorted(n for n, used in used_by.items() if used.profile == RAW_SHELL_PROFILE)
+    if not on_shell:
+        return [], []
+    mixed = len(on_shell) < len(used_by)
+    return on_shell, [source for source in prompt_sources(ctx) if not (mixed and _CONTROL_TAG.search(source.text))]
+
+
 class CliPromptNotShell(Rule):
     """Sheets on the ``cli`` instrument get a prompt that is not a shell script.
 
@@ -1206,24 +1218,17 @@ class CliPromptNotShell(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         from marianne_lint.rules.support import shell
-        from marianne_lint.rules.support.prompt_sources import prompt_sources
         from marianne_lint.rules.templates import template_span
 
-        used_by = sheet_instruments(ctx)
-        on_shell = sorted(n for n, used in used_by.items() if used.profile == RAW_SHELL_PROFILE)
-        if not on_shell:
-            return
-        mixed = len(on_shell) < len(used_by)
-        for source in prompt_sources(ctx):
-            if mixed and _CONTROL_TAG.search(source.text):
-                continue  # branches for the other sheets: which text reaches bash is decided at render time
+        on_shell, scripts = shell_scripts(ctx)
+        for source in scripts:
             for problem in shell.problems(source.text):
                 verb = "runs" if len(on_shell) == 1 else "run"
                 where = f"line {problem.line} of {source.label}" if source.inline else source.where(problem.line)
                 yield Finding(
                     self.name,
                     template_span(ctx, source, problem.line, problem.column, problem.width),
-                    f"{_sheets(on_shell)} {verb} on the 'cli' instrument, which passes the prompt to bash -c: at "
+                    f"{sheets_phrase(on_shell)} {verb} on the 'cli' instrument, which passes the prompt to bash -c: at "
                     f"{where}, {problem.what}, so the sheet fails",
                     suggestion="write the prompt as shell commands, or run prose prompts on an AI instrument "
                     "(claude-code, codex-cli, ...)",
@@ -1483,7 +1488,7 @@ class CliFallbackToAi(Rule):
             yield Finding(
                 self.name,
                 ctx.first_span(("instrument_fallbacks",), ("sheet", "per_sheet_fallbacks"), ("movements",)),
-                f"{_sheets(numbers)} {'runs' if len(numbers) == 1 else 'run'} a shell script on the 'cli' "
+                f"{sheets_phrase(numbers)} {'runs' if len(numbers) == 1 else 'run'} a shell script on the 'cli' "
                 f"instrument and fall{'s' if len(numbers) == 1 else ''} back to '{name}': after a failure the "
                 "script goes to a model as a prompt, which may not run it, while validations can still pass",
                 suggestion="give shell sheets an empty fallback chain (per_sheet_fallbacks or the movement's "
@@ -1697,16 +1702,12 @@ class CliScriptIgnoresFailures(Rule):
     summary = "a cli sheet's script runs several commands without set -e, and no command_succeeds re-checks it"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        from marianne_lint.rules.support.prompt_sources import prompt_sources
+        from marianne_lint.rules.support.shell import without_jinja
 
-        used_by = sheet_instruments(ctx)
-        on_shell = [n for n, used in used_by.items() if used.profile == RAW_SHELL_PROFILE]
-        if not on_shell or any(rule.type == "command_succeeds" for rule in ctx.score.validations):
+        if any(rule.type == "command_succeeds" for rule in ctx.score.validations):
             return
-        for source in prompt_sources(ctx):
-            if len(on_shell) < len(used_by) and _CONTROL_TAG.search(source.text):
-                continue  # branches for sheets on other instruments: the script is not known here
-            text = _JINJA_ANY.sub(" ", source.text)
+        for source in shell_scripts(ctx)[1]:
+            text = without_jinja(source.text)
             commands = [line for line in text.split("\n") if line.strip() and not line.strip().startswith("#")]
             if len(commands) < 2 or _ERREXIT.search(text):
                 continue
@@ -1719,8 +1720,6 @@ class CliScriptIgnoresFailures(Rule):
                 suggestion="start the script with 'set -euo pipefail', or add a command_succeeds validation",
             )
 
-
-_JINJA_ANY = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.S)
 
 
 _ASKS_FOR_MCP = re.compile(r"\bmcp__\w+|\b(?i:use|using|call|calling|via|with|through)\b[^.\n]{0,40}\bMCP\b")
@@ -1761,7 +1760,7 @@ class PromptExpectsMcp(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         from marianne_lint.rules.support.prompt_sources import prompt_sources
-        from marianne_lint.rules.templates import template_span
+        from marianne_lint.rules.templates import line_and_column, template_span
 
         model = ctx.score
         if any(tech.kind == "mcp" for tech in model.techniques.values()):
@@ -1776,12 +1775,11 @@ class PromptExpectsMcp(Rule):
             match = _ASKS_FOR_MCP.search(source.text)
             if match is None:
                 continue
-            line = source.text.count("\n", 0, match.start()) + 1
-            column = match.start() - (source.text.rfind("\n", 0, match.start()) + 1)
+            line, column = line_and_column(source.text, match.start())
             yield Finding(
                 self.name,
                 template_span(ctx, source, line, column, match.end() - match.start()),
-                f"{source.where(line)} asks for MCP tools ('{match.group(0)}'), but {_sheets(on_code)} "
+                f"{source.where(line)} asks for MCP tools ('{match.group(0)}'), but {sheets_phrase(on_code)} "
                 f"{'runs' if len(on_code) == 1 else 'run'} on claude-code with MCP switched off: the score has "
                 "no technique of kind mcp and no bridge with mcp_servers",
                 suggestion="add a technique of kind mcp for the server, or rewrite the prompt without MCP tools",

@@ -389,10 +389,12 @@ class CircuitBreakerIgnoredSetting(Rule):
             )
 
 
-#: Tools that commonly run for minutes without printing anything.
-_SILENT_TOOLS = re.compile(r"\b(pytest|mypy|tox|nox|cargo (?:test|build)|go test|npm (?:run )?test|pnpm test|"
-                           r"yarn test|make (?:test|check|build|all)|mvn (?:test|verify|package)|"
-                           r"gradle (?:test|build)|(?:full |whole |entire )?test suite|type[- ]?checker|"
+#: Test and build runners: quiet for minutes while they work, and long enough to pass a timeout.
+_RUNNERS = (r"pytest|tox|nox|cargo (?:test|build)|go test|npm (?:run )?test|pnpm test|yarn test|"
+            r"make (?:test|check|build|all)|mvn (?:test|verify|package)|gradle (?:test|build)|ctest|bazel test")
+
+#: What a prompt names when it has the agent run such tools (prose too: "run the test suite").
+_SILENT_TOOLS = re.compile(rf"\b({_RUNNERS}|mypy|(?:full |whole |entire )?test suite|type[- ]?checker|"
                            r"run the tests)\b", re.I)
 
 
@@ -449,9 +451,8 @@ class IdleTimeoutShortForSilentTools(Rule):
             return
 
 
-#: Test and build runners whose full run can pass the default command timeout.
-_LONG_RUNNERS = re.compile(r"(?:^|[\s;&|(])(pytest|tox|nox|cargo test|go test|npm (?:run )?test|pnpm test|yarn test|"
-                           r"mvn|gradle|make|ctest|bazel test)\b")
+#: A command that starts a runner (``make`` alone counts: a command is not prose).
+_LONG_RUNNERS = re.compile(rf"(?:^|[\s;&|(])({_RUNNERS}|make|mvn|gradle)\b")
 
 
 class CommandTimeoutDefault(Rule):
@@ -482,10 +483,10 @@ class CommandTimeoutDefault(Rule):
     summary = "a command_succeeds validation runs a test or build suite with the default 3600 s timeout"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, rule in enumerate(ctx.score.validations):
-            if rule.type != "command_succeeds" or not isinstance(rule.command, str) or rule.timeout_seconds:
-                continue
-            match = _LONG_RUNNERS.search(rule.command)
+        from marianne_lint.rules.validations import commands
+
+        for index, rule, command in commands(ctx):
+            match = None if rule.timeout_seconds else _LONG_RUNNERS.search(command)
             if match is None:
                 continue
             yield Finding(

@@ -25,16 +25,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
 from marianne_lint.diagnostics import Finding, Severity
 from marianne_lint.reading import filesystem
 from marianne_lint.reading.positions import PNode, Span
-from marianne_lint.rules.base import Context, Rule, per_document
+from marianne_lint.rules.base import Context, Rule
 from marianne_lint.rules.support import format_fields
 from marianne_lint.rules.support.sheets import VALIDATION_BUILTINS, Injection, injections
+from marianne_lint.rules.support.workspace import against, base_dir, workspace
 from marianne_lint.rules.validations import _CONTENT_TYPES, path_keys
 
 _ENV_VAR = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
@@ -51,26 +51,6 @@ _is_dir = filesystem.is_dir
 _resolve = filesystem.resolve  # ``Path.resolve()`` as Marianne calls it
 
 
-@per_document
-def base_dir(ctx: Context) -> FsPath | None:
-    """The folder of the linted file (its real path), or None without a file on disk."""
-    if ctx.file_path is None:
-        return None
-    path = ctx.file_path
-    # The real folder of a file that is not a link is the real path of its folder, which the
-    # other files of that folder share.
-    folder = _resolve(path).parent if path.is_symlink() or path.name in ("", ".", "..") else _resolve(path.parent)
-    return folder
-
-
-def against(folder: FsPath, written: str) -> FsPath:
-    """``written`` made absolute against ``folder`` (an absolute path stays as it is)."""
-    path = FsPath(written)
-    return _resolve(path if path.is_absolute() else folder / path)
-
-
-
-
 def _literal_notes(text: str, *, filled: bool = False) -> str:
     """Why a path may not mean what it seems: things Marianne does not expand.
 
@@ -84,33 +64,6 @@ def _literal_notes(text: str, *, filled: bool = False) -> str:
     if "{" in text and not filled:
         notes.append("placeholders are not filled in this key")
     return f" ({'; '.join(notes)})" if notes else ""
-
-
-# -- the workspace -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Workspace:
-    """The score's workspace as written and as Marianne resolves it."""
-
-    written: str | None
-    """The value as Marianne reads it (``str()`` of the YAML value); None when the key is absent."""
-    resolved: FsPath | None
-    """The absolute folder; None when it depends on the conductor's current folder or there is no file."""
-
-
-@per_document
-def workspace(ctx: Context) -> Workspace:
-    """The score's workspace, written and resolved."""
-    data = ctx.data if isinstance(ctx.data, dict) else {}
-    written = str(data["workspace"]) if "workspace" in data else None
-    resolved: FsPath | None = None
-    if written is not None:
-        folder = base_dir(ctx)
-        if folder is not None:
-            resolved = against(folder, written)
-    found = Workspace(written, resolved)
-    return found
 
 
 class WorkspaceParentMissing(Rule):
@@ -719,6 +672,11 @@ class RelativeValidationPath(Rule):
                 )
 
 
+def _absent_absolute(written: str) -> bool:
+    """A literal absolute path (no placeholders) that does not exist on this machine."""
+    return "{" not in written and FsPath(written).is_absolute() and not _exists(FsPath(written))
+
+
 class ValidationFileMissing(Rule):
     """A content validation reads a fixed absolute path that does not exist (Marianne's V107).
 
@@ -754,10 +712,7 @@ class ValidationFileMissing(Rule):
             return
         for index, rule in enumerate(ctx.score.validations):
             value = rule.path
-            if rule.type not in _CONTENT_TYPES or not isinstance(value, str) or "{" in value:
-                continue
-            path = FsPath(value)
-            if not path.is_absolute() or _exists(path):
+            if rule.type not in _CONTENT_TYPES or not isinstance(value, str) or not _absent_absolute(value):
                 continue
             yield Finding(
                 self.name,
@@ -1179,12 +1134,11 @@ class ChainedScoreMissing(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.file_path is None:
             return
-        for index, hook in enumerate(ctx.score.on_success):
-            written = hook.job_path
-            if hook.type != "run_job" or written is None:
-                continue
-            text = str(written)
-            if "{" in text or not FsPath(text).is_absolute() or _exists(FsPath(text)):
+        from marianne_lint.rules.chaining import run_job_hooks
+
+        for index, hook in run_job_hooks(ctx):
+            text = str(hook.job_path)
+            if not _absent_absolute(text):
                 continue
             yield Finding(
                 self.name,

@@ -27,13 +27,14 @@ from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import Context, Rule
 from marianne_lint.rules.support import format_fields, template_parse
-from marianne_lint.rules.support.prompt_sources import PromptSource, prompt_sources
+from marianne_lint.rules.support.prompt_sources import PromptSource, prompt_sources, template_file_unread
 from marianne_lint.rules.support.sheets import (
     VALIDATION_BUILTINS,
     Injection,
     injections,
     sheet_facts,
     sheet_list,
+    sheets_phrase,
     validation_names,
 )
 from marianne_lint.rules.support.template_parse import Parsed, known_filters
@@ -288,7 +289,7 @@ def _outside_raw(text: str) -> str:
     return _RAW_BLOCK.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
 
 
-def _position(text: str, offset: int) -> tuple[int, int]:
+def line_and_column(text: str, offset: int) -> tuple[int, int]:
     """(1-based line, 0-based column) of ``offset`` in ``text``."""
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1)
@@ -314,7 +315,7 @@ def _unclosed_comment(text: str) -> tuple[int, int, str] | None:
     """Where a comment that is never closed opens: (line, column, the text that opens it)."""
     for start, end, dollar in _comment_openers(text):
         if end < 0:
-            line, column = _position(text, start)
+            line, column = line_and_column(text, start)
             written = text[start - 1: start + 2] if dollar else "{#"
             return line, column - (1 if dollar else 0), written
     return None
@@ -1249,7 +1250,7 @@ class JinjaCommentSwallowsText(Rule):
             for start, end, dollar in _comment_openers(text):
                 if end < 0 or not dollar:
                     continue
-                line, column = _position(text, start - 1)
+                line, column = line_and_column(text, start - 1)
                 dropped = text[start + 2: end - 2]
                 lines = dropped.count("\n")
                 size = f"{lines + 1} lines" if lines else f"{len(dropped)} characters"
@@ -1257,7 +1258,7 @@ class JinjaCommentSwallowsText(Rule):
                     self.name,
                     template_span(ctx, source, line, column, 3),
                     f"{source.where(line)}: '${{#' opens a Jinja comment that the '#}}' at line "
-                    f"{_position(text, end - 2)[0]} closes, so {size} of the prompt are dropped",
+                    f"{line_and_column(text, end - 2)[0]} closes, so {size} of the prompt are dropped",
                     suggestion="wrap the shell text in {% raw %}...{% endraw %}",
                 )
 
@@ -1450,8 +1451,7 @@ class SheetNumBranchAfterFanOut(Rule):
                     self.name,
                     template_span(ctx, source, line_number, column, width),
                     f"{source.where(line_number)} compares sheet_num with {number}: after fan-out sheet {number} "
-                    f"is stage {meta.stage}{voice}, and stage {number} is sheet"
-                    f"{'s' if len(stage_sheets) > 1 else ''} {sheet_list(stage_sheets)}",
+                    f"is stage {meta.stage}{voice}, and stage {number} is {sheets_phrase(stage_sheets)}",
                     suggestion=f"branch on stage: {{% if stage == {number} %}}",
                 )
                 break
@@ -1576,8 +1576,8 @@ class IdenticalFanOutPrompts(Rule):
         sources = prompt_sources(ctx)
         if not sources or not all(source.parsed.ok for source in sources):
             return
-        if ctx.raw("prompt", "template_file") and len(sources) < 2 and not ctx.score.prompt.template:
-            return  # the template file could not be read
+        if template_file_unread(ctx):
+            return
         if any(_PER_VOICE & set(source.parsed.undeclared) for source in sources):
             return
         shown = f"stage {fanned[0]}" if len(fanned) == 1 else f"stages {sheet_list(fanned)}"
@@ -1644,7 +1644,7 @@ class TemplateBranchUnreachable(Rule):
                 wanted = written + 1 if operator == ">" else written
                 if wanted <= top:
                     continue
-                line_number, column = _position(text, match.start())
+                line_number, column = line_and_column(text, match.start())
                 what = "sheets" if name == "sheet_num" else "stages"
                 note = ""
                 if isinstance(size, int) and not isinstance(size, bool) and size > 1 and name != "sheet_num":

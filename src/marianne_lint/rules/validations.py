@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
+from pathlib import Path as FsPath
 from typing import Any
 
 from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import Context, Rule, per_document
 from marianne_lint.rules.support.conditions import sheets_where, split
-from marianne_lint.rules.support.sheets import SheetFacts, sheet_facts, sheet_list, validation_names
+from marianne_lint.rules.support.sheets import SheetFacts, sheet_facts, sheets_phrase, validation_names
+from marianne_lint.rules.support.workspace import workspace
 
 _FILE_TYPES = ("file_exists", "file_modified", "content_contains", "content_regex")
 _CONTENT_TYPES = ("content_contains", "content_regex")
@@ -27,6 +30,13 @@ def path_keys(rule: Any) -> list[str]:
 def _raw_rule(ctx: Context, index: int) -> dict[Any, Any]:
     item = ctx.raw("validations", index)
     return item if isinstance(item, dict) else {}
+
+
+def commands(ctx: Context) -> Iterator[tuple[int, Any, str]]:
+    """Each ``command_succeeds`` validation with a command: (index, rule, command)."""
+    for index, rule in enumerate(ctx.score.validations):
+        if rule.type == "command_succeeds" and isinstance(rule.command, str):
+            yield index, rule, rule.command
 
 
 def _condition_span(ctx: Context, index: int) -> Span:
@@ -565,15 +575,13 @@ class CommandCannotFail(Rule):
     summary = "a command_succeeds command always exits 0 (|| true, a pipe into tail or head)"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, rule in enumerate(ctx.score.validations):
-            if rule.type != "command_succeeds" or not isinstance(rule.command, str):
-                continue
-            why = masked_status(rule.command)
+        for index, _rule, command in commands(ctx):
+            why = masked_status(command)
             if why is not None:
                 yield Finding(
                     self.name,
                     ctx.key_span("validations", index, "command"),
-                    f"validation #{index + 1} command '{rule.command.strip()}' cannot fail: {why}",
+                    f"validation #{index + 1} command '{command.strip()}' cannot fail: {why}",
                     suggestion="drop the '|| true', or start the command with 'set -o pipefail;'",
                 )
 
@@ -741,16 +749,14 @@ class GrepMatchesFailures(Rule):
     summary = "a validation command greps for 'passed', which a summary with failures also contains"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, rule in enumerate(ctx.score.validations):
-            if rule.type != "command_succeeds" or not isinstance(rule.command, str):
-                continue
-            pattern = passing_grep(rule.command)
+        for index, _rule, command in commands(ctx):
+            pattern = passing_grep(command)
             if pattern is None:
                 continue
             yield Finding(
                 self.name,
                 ctx.key_span("validations", index, "command"),
-                f"validation #{index + 1} command '{rule.command.strip()}' greps for {pattern!r}, which a "
+                f"validation #{index + 1} command '{command.strip()}' greps for {pattern!r}, which a "
                 "summary of a failed run also contains ('1 failed, 41 passed'), so the validation passes "
                 "when tests fail",
                 suggestion="rely on the test runner's exit status (drop the grep), or also check that "
@@ -821,10 +827,6 @@ def backspace_fix(ctx: Context, path: tuple[Any, ...]) -> Fix | None:
     if fixed == written:
         return None
     return Fix.of("write '\\\\b' for the word boundary", "safe", ctx.edits.replace(node.span, fixed))
-
-
-def _sheet_word(numbers: list[int]) -> str:
-    return f"sheet {numbers[0]}" if len(numbers) == 1 else f"sheets {sheet_list(numbers)}"
 
 
 class SheetNumAfterFanOut(Rule):
@@ -908,8 +910,8 @@ class SheetNumAfterFanOut(Rule):
                 self.name,
                 _condition_span(ctx, index),
                 f"validation #{index + 1} {written} selects sheet {number}, which after fan-out is stage "
-                f"{meta.stage}{voice}; stage {number} is {_sheet_word(stage_sheets)}, and no validation reaches "
-                f"the last stage ({_sheet_word(last_stage_sheets)}) by number or condition",
+                f"{meta.stage}{voice}; stage {number} is {sheets_phrase(stage_sheets)}, and no validation reaches "
+                f"the last stage ({sheets_phrase(last_stage_sheets)}) by number or condition",
                 suggestion=f"select by stage: condition: \"stage == {number}\"",
             )
 
@@ -938,20 +940,6 @@ def _quoted_placeholders(command: str) -> Iterator[tuple[str, str]]:
 
 
 _PLACEHOLDER_AT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def _workspace_value(ctx: Context) -> str | None:
-    """The workspace text Marianne puts into commands: the workspace resolved against the score's folder."""
-    import os
-
-    written = ctx.raw("workspace")
-    if not isinstance(written, str) or not written.strip():
-        return None
-    if os.path.isabs(written):
-        return os.path.normpath(written)
-    if ctx.file_path is None:
-        return None
-    return os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(ctx.file_path)), written))
 
 
 class QuotedCommandPlaceholder(Rule):
@@ -989,13 +977,15 @@ class QuotedCommandPlaceholder(Rule):
         import shlex
 
         variables = ctx.score.prompt.variables if isinstance(ctx.score.prompt.variables, dict) else {}
-        for index, rule in enumerate(ctx.score.validations):
-            if rule.type != "command_succeeds" or not isinstance(rule.command, str):
-                continue
-            for name, quote in _quoted_placeholders(rule.command):
+        for index, _rule, command in commands(ctx):
+            for name, quote in _quoted_placeholders(command):
                 value: str | None
                 if name == "workspace":
-                    value = _workspace_value(ctx)
+                    found = workspace(ctx)
+                    resolved = found.resolved
+                    if resolved is None and found.written is not None and found.written.startswith("/"):
+                        resolved = FsPath(os.path.normpath(found.written))  # absolute: no file needed
+                    value = str(resolved) if resolved is not None else None
                 elif name in variables and name not in VALIDATION_NAMES_FILLED_BY_MARIANNE:
                     value = str(variables[name])
                 else:
@@ -1025,12 +1015,12 @@ _FIELD = re.compile(r"\{[^{}]*\}")
 def _prompt_texts(ctx: Context) -> str | None:
     """Everything the author wrote into the prompt (template, template file, variables), or None when
     part of it cannot be read here (a template file that is missing, text injected from files)."""
-    from marianne_lint.rules.support.prompt_sources import prompt_sources
+    from marianne_lint.rules.support.prompt_sources import prompt_sources, template_file_unread
 
+    if template_file_unread(ctx):
+        return None
     prompt = ctx.score.prompt
     sources = prompt_sources(ctx)
-    if prompt.template_file and not any(not source.inline for source in sources):
-        return None
     sheet = ctx.score.sheet
     if getattr(sheet, "prelude", None) or getattr(sheet, "cadenzas", None):
         return None

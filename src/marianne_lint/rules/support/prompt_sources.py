@@ -53,6 +53,13 @@ def prompt_sources(ctx: Context) -> list[PromptSource]:
     return out
 
 
+def template_file_unread(ctx: Context) -> bool:
+    """Whether ``prompt.template_file`` names a file that could not be read here (missing, no file
+    on disk to resolve it against, too large): the prompt is then only partly known."""
+    written = ctx.raw("prompt", "template_file")
+    return bool(written) and not any(not source.inline for source in prompt_sources(ctx))
+
+
 def _read_template_file(ctx: Context, written: str) -> str | None:
     """The template file's text, or None when it cannot be found or read (a paths rule says so)."""
     path = FsPath(written)

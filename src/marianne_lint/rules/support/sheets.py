@@ -173,6 +173,11 @@ def injections(ctx: Context) -> Iterator[Injection]:
                     )
 
 
+def sheets_phrase(numbers: list[int]) -> str:
+    """``sheet 3`` or ``sheets 2-4, 7``: sheet numbers as a message names them."""
+    return f"sheet {numbers[0]}" if len(numbers) == 1 else f"sheets {sheet_list(numbers)}"
+
+
 def sheet_list(numbers: list[int], limit: int = 12) -> str:
     """``1-3, 5, 7`` style rendering of sheet numbers."""
     numbers = sorted(set(numbers))
