@@ -218,7 +218,7 @@ def check(prepared: Prepared, settings: Settings) -> Prepared:
         return prepared
     ran = set(prepared.ran)
     findings = list(prepared.findings)
-    for rule in registry.checking_rules(prepared.kind, set(settings.enabled)):
+    for rule in registry.checking_rules(prepared.kind, settings.enabled):
         ran.add(rule.name)
         findings.extend(rule.check(ctx))
     return Prepared(prepared.source, prepared.kind, prepared.loaded, findings, ctx, frozenset(ran))

@@ -245,9 +245,20 @@ def enabled_rules(config: Config) -> set[str]:
     return selected
 
 
-def checking_rules(kind: str, enabled: set[str]) -> list[Rule]:
-    """The rules with a check of their own that run on a document of ``kind``."""
-    return [rule for rule in RULES if rule.has_check and kind in rule.kinds and rule.name in enabled]
+_CHECKING: dict[tuple[str, frozenset[str]], list[Rule]] = {}
+
+
+def checking_rules(kind: str, enabled: set[str] | frozenset[str]) -> list[Rule]:
+    """The rules with a check of their own that run on a document of ``kind`` (kept per selection:
+    every file of a run asks again)."""
+    key = (kind, frozenset(enabled))
+    found = _CHECKING.get(key)
+    if found is None:
+        if len(_CHECKING) > 64:  # the server and tests try many selections
+            _CHECKING.clear()
+        found = _CHECKING[key] = [rule for rule in RULES if rule.has_check and kind in rule.kinds
+                                  and rule.name in enabled]
+    return list(found)
 
 
 __all__ = ["BY_CODE", "BY_NAME", "RULES", "Context", "Rule", "checking_rules", "enabled_rules", "lookup"]

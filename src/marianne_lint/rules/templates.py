@@ -1458,6 +1458,8 @@ class SheetNumBranchAfterFanOut(Rule):
 
 
 _STRING_KEY = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\[\s*([A-Za-z_][A-Za-z0-9_]*)\s*\|\s*string\s*\]")
+#: The end of such a lookup: found fast (it starts at a literal '|'), so long templates are scanned once.
+_STRING_KEY_END = re.compile(r"\|\s*string\s*\]")
 _NUMBER_NAMES = frozenset({"instance", "voice", "stage", "movement", "sheet_num", "fan_count", "voice_count",
                            "total_sheets", "total_stages"})
 
@@ -1510,7 +1512,7 @@ class StringifiedIntKeyLookup(Rule):
         if not numbered:
             return
         for source in prompt_sources(ctx):
-            if not source.parsed.ok or "string" not in source.text or _STRING_KEY.search(source.text) is None:
+            if not source.parsed.ok or _STRING_KEY_END.search(source.text) is None:
                 continue
             for line_number, line in enumerate(source.text.split("\n"), start=1):
                 for match in _STRING_KEY.finditer(line):

@@ -1072,12 +1072,31 @@ class ValidationTargetNotInPrompt(Rule):
         if texts is None:
             return
         lowered = texts.lower()
+        seen: dict[str, bool] = {}  # scores repeat a few file names over hundreds of validations
+
+        def mentioned(word: str) -> bool:
+            found = seen.get(word)
+            if found is None:
+                found = seen[word] = word in lowered
+            return found
+
+        missing: dict[str, list[str]] = {}  # the words of a file name the prompt never mentions
+
+        def unmentioned(path: str) -> list[str]:
+            words = missing.get(path)
+            if words is None:
+                name = path.replace("\\", "/").rsplit("/", 1)[-1]
+                words = [w for w in _WORD.findall(_FIELD.sub(" ", name).lower()) if w not in _EXTENSIONS]
+                if "*" in name or any(mentioned(word) for word in words):
+                    words = []
+                missing[path] = words
+            return words
+
         for index, rule in enumerate(ctx.score.validations):
             if rule.type not in _FILE_TYPES or not isinstance(rule.path, str):
                 continue
-            name = rule.path.replace("\\", "/").rsplit("/", 1)[-1]
-            words = [w for w in _WORD.findall(_FIELD.sub(" ", name).lower()) if w not in _EXTENSIONS]
-            if words and "*" not in name and not any(word in lowered for word in words):
+            words = unmentioned(rule.path)
+            if words:
                 yield Finding(
                     self.name,
                     ctx.key_span("validations", index, "path"),
@@ -1090,10 +1109,10 @@ class ValidationTargetNotInPrompt(Rule):
             if rule.type != "content_contains" or not isinstance(pattern, str) or "{" in pattern:
                 continue
             marker = pattern.strip()
-            if len(marker) < 4 or marker.lower() in lowered or looks_like_regex(marker):
+            if len(marker) < 4 or mentioned(marker.lower()) or looks_like_regex(marker):
                 continue
             marker_words = _WORD.findall(marker.lower())
-            if len(marker_words) > 1 and all(word in lowered for word in marker_words):
+            if len(marker_words) > 1 and all(mentioned(word) for word in marker_words):
                 continue  # the words are there; the prompt may build the text from them
             yield Finding(
                 self.name,
