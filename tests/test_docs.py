@@ -58,6 +58,7 @@ FILESYSTEM: dict[str, tuple[str, tuple[str, ...]]] = {
     "technique-skill-missing": (".", ("skills/review.md",)),
     "fleet-score-missing": (".", ("scores/build.yaml",)),
     "validation-file-missing": (".", ()),
+    "profile-shadows-builtin": (".marianne/instruments", ()),  # where Marianne loads project profiles
 }
 #: Absolute paths the Failing examples of file-system rules rely on being absent.
 ABSENT = ("/srv/projects/missing-folder", "/srv/shared/missing-status.txt")

@@ -22,6 +22,7 @@ from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import Context, Rule, per_document
 from marianne_lint.rules.support.builtin_instruments import (
     API_ONLY_BACKEND_FIELDS,
+    AUTO_APPROVE_FLAGS,
     BUILTIN_PROFILES,
     CLAUDE_CLI,
     CLAUDE_CODE,
@@ -1787,3 +1788,161 @@ class PromptExpectsMcp(Rule):
                 suggestion="add a technique of kind mcp for the server, or rewrite the prompt without MCP tools",
             )
             return
+
+
+def _in_instruments_folder(ctx: Context) -> bool:
+    """Whether the profile file lies in a ``.marianne/instruments`` folder, where Marianne loads it."""
+    folder = ctx.file_path.parent if ctx.file_path is not None else None
+    return folder is not None and folder.name == "instruments" and folder.parent.name == ".marianne"
+
+
+class ProfileWithoutAutoApprove(Rule):
+    """A profile runs an agent program without the flag that lets it work unattended.
+
+    Agent CLIs ask before they edit a file or run a command, and under Marianne nobody is there
+    to answer: the sheet waits until stale detection or the timeout kills it, or the agent gives
+    up on every tool call. Marianne's shipped profile for each such program passes its
+    unattended-mode flag as ``cli.command.auto_approve_flag`` (claude
+    ``--dangerously-skip-permissions``, codex ``--full-auto``, gemini, cline and crush ``--yolo``,
+    aider ``--yes``); a custom profile of the same program without it (or the flag in
+    ``extra_flags``) hangs. Source: the common pitfalls of Marianne's plugin reference (custom
+    profiles without auto-approve) and the shipped profiles.
+
+    Failing::
+
+        name: my-claude
+        display_name: My Claude
+        kind: cli
+        cli:
+          command: {executable: claude, prompt_flag: "-p"}
+          output: {}
+
+    Passing::
+
+        name: my-claude
+        display_name: My Claude
+        kind: cli
+        cli:
+          command: {executable: claude, prompt_flag: "-p", auto_approve_flag: "--dangerously-skip-permissions"}
+          output: {}
+    """
+
+    code = "ML726"
+    name = "profile-without-auto-approve"
+    severity = Severity.WARNING
+    summary = "a profile of an agent CLI has no auto_approve_flag: the agent waits for approvals nobody gives"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        command = _cli_section(ctx).get("command")
+        if ctx.raw("kind") != "cli" or not isinstance(command, dict):
+            return
+        executable = command.get("executable")
+        program = executable.rsplit("/", 1)[-1] if isinstance(executable, str) else ""
+        flag = AUTO_APPROVE_FLAGS.get(program)
+        if flag is None or command.get("auto_approve_flag"):
+            return
+        extra = command.get("extra_flags")
+        if isinstance(extra, list) and any(isinstance(item, str) and item.split("=", 1)[0] == flag for item in extra):
+            return
+        yield Finding(
+            self.name,
+            ctx.key_span("cli", "command", "executable"),
+            f"the profile runs {program} with no cli.command.auto_approve_flag: {program} asks for approval before "
+            "it edits files or runs commands, nobody answers under Marianne, and the sheet stalls until it is killed",
+            suggestion=f"set auto_approve_flag: \"{flag}\" (what Marianne's shipped {program} profile passes)",
+        )
+
+
+class ProfileShadowsBuiltin(Rule):
+    """A profile in ``.marianne/instruments/`` takes the name of a profile that ships with Marianne.
+
+    Marianne loads its shipped profiles first, then ``~/.marianne/instruments/``, then the
+    project's ``.marianne/instruments/``; a later profile with the same ``name`` replaces the
+    earlier one. A project profile named ``claude-code`` therefore changes what ``instrument:
+    claude-code`` means for every score run from that folder, with no warning, and updates of the
+    shipped profile no longer reach it. Give a custom profile its own name. Source: Marianne's
+    instrument guide and the plugin's common pitfalls (a custom profile named like a built-in).
+
+    Failing::
+
+        # .marianne/instruments/claude-code.yaml
+        name: claude-code
+        display_name: Claude (tuned)
+        kind: cli
+        cli:
+          command: {executable: claude, auto_approve_flag: "--dangerously-skip-permissions"}
+          output: {}
+
+    Passing::
+
+        # .marianne/instruments/claude-tuned.yaml
+        name: claude-tuned
+        display_name: Claude (tuned)
+        kind: cli
+        cli:
+          command: {executable: claude, auto_approve_flag: "--dangerously-skip-permissions"}
+          output: {}
+    """
+
+    code = "ML727"
+    name = "profile-shadows-builtin"
+    severity = Severity.WARNING
+    summary = "a profile in .marianne/instruments/ replaces the shipped profile of the same name"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        name = ctx.raw("name")
+        if not isinstance(name, str) or name not in BUILTIN_PROFILES or not _in_instruments_folder(ctx):
+            return
+        yield Finding(
+            self.name,
+            ctx.key_span("name"),
+            f"this profile is named '{name}', like the profile that ships with Marianne: loaded from "
+            f"{ctx.file_path.parent if ctx.file_path else '.marianne/instruments'}, it replaces the shipped one for "
+            f"every score that names '{name}'",
+            suggestion=f"give it a name of its own (e.g. '{name}-custom') and name that in the scores",
+        )
+
+
+class LegacyBackend(Rule):
+    """The score picks its instrument through the legacy ``backend:`` block.
+
+    Without ``instrument:``, Marianne runs a score on ``backend.type``, by default the native
+    ``claude_cli``: a different instrument from the shipped ``claude-code`` profile, configured
+    through backend-only keys (``skip_permissions``, ``disable_mcp``, ``cli_model``) that no other
+    instrument reads. Marianne's guides and its plugin reference treat ``backend:`` as the legacy
+    form and write ``instrument:`` with ``instrument_config``; new features (movements, per-sheet
+    instruments, fallbacks) are described for instruments. Only a score that writes
+    ``backend:`` and no ``instrument:`` is reported.
+
+    Failing::
+
+        backend:
+          type: claude_cli
+          skip_permissions: true
+
+    Passing::
+
+        instrument: claude-code
+        instrument_config:
+          timeout_seconds: 1800
+    """
+
+    code = "ML728"
+    name = "legacy-backend"
+    severity = Severity.INFO
+    summary = "the score chooses its instrument with the legacy backend: block instead of instrument:"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        backend = ctx.raw("backend")
+        if ctx.score.instrument is not None or not isinstance(backend, dict) or not backend:
+            return
+        kind = backend.get("type", CLAUDE_CLI)
+        yield Finding(
+            self.name,
+            ctx.key_span("backend"),
+            f"the score has no instrument: and runs on backend.type {kind!r}, the legacy way to choose an instrument"
+            + (" (the native claude_cli, not the claude-code profile)" if kind == CLAUDE_CLI else ""),
+            suggestion="write instrument: (e.g. claude-code) with instrument_config instead of backend:",
+        )

@@ -496,3 +496,156 @@ class CommandTimeoutDefault(Rule):
                 "3600 s, and a longer suite then fails the sheet whatever its result",
                 suggestion="set timeout_seconds to what the suite needs",
             )
+
+
+#: What Marianne's shipped claude-code profile charges per 1,000 input and output tokens for its
+#: Opus models; its Sonnet prices are cost_limits' defaults, its Haiku prices are lower.
+_OPUS_RATES = (0.015, 0.075)
+#: Where a score names the model its sheets run (the instrument's ``model``, the legacy backend's).
+_MODEL_PATHS: tuple[tuple[str, ...], ...] = (
+    ("instrument_config", "model"), ("backend", "cli_model"), ("backend", "model"),
+)
+
+
+def _models(ctx: Context) -> list[tuple[tuple[Any, ...], str]]:
+    """(data path, model) of every model the score writes, top level, per movement and per sheet."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    for path in _MODEL_PATHS:
+        value = ctx.raw(*path)
+        if isinstance(value, str) and value:
+            out.append((path, value))
+    for group, entries in (("movements", ctx.raw("movements")),
+                           ("sheet", ctx.raw("sheet", "per_sheet_instrument_config"))):
+        if not isinstance(entries, dict):
+            continue
+        for key, entry in entries.items():
+            config = entry.get("instrument_config") if group == "movements" and isinstance(entry, dict) else entry
+            value = config.get("model") if isinstance(config, dict) else None
+            if isinstance(value, str) and value:
+                where = ("movements", key, "instrument_config", "model") if group == "movements" else (
+                    "sheet", "per_sheet_instrument_config", key, "model")
+                out.append((where, value))
+    return out
+
+
+class CostRatesBelowModel(Rule):
+    """Cost limits are estimated at Sonnet's prices while the score runs an Opus model.
+
+    Marianne does not read a sheet's cost from the instrument: it estimates it from the tokens used
+    and ``cost_limits.cost_per_1k_input_tokens`` / ``cost_per_1k_output_tokens``, which default to
+    $0.003 and $0.015 (Sonnet's prices). Marianne's own claude-code profile prices its Opus models at
+    $0.015 and $0.075, five times more: with the default rates a limit of $10 lets the job spend
+    about $50 before it stops. Set the rates to the model's prices. Marianne's cost guide and its
+    plugin's common pitfalls list this (cost rates left at the defaults for another model).
+
+    Failing::
+
+        instrument: claude-code
+        instrument_config:
+          model: claude-opus-4-6
+        cost_limits:
+          max_cost_per_job: 10
+
+    Passing::
+
+        instrument: claude-code
+        instrument_config:
+          model: claude-opus-4-6
+        cost_limits:
+          max_cost_per_job: 10
+          cost_per_1k_input_tokens: 0.015
+          cost_per_1k_output_tokens: 0.075
+    """
+
+    code = "ML311"
+    name = "cost-rates-below-model"
+    severity = Severity.WARNING
+    summary = "cost limits are estimated at rates below the prices of the Opus model the score runs"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        cost = ctx.score.cost_limits
+        if not cost.enabled or (cost.max_cost_per_sheet is None and cost.max_cost_per_job is None):
+            return
+        rates = (cost.cost_per_1k_input_tokens, cost.cost_per_1k_output_tokens)
+        if rates[0] >= _OPUS_RATES[0] and rates[1] >= _OPUS_RATES[1]:
+            return
+        opus = [(path, model) for path, model in _models(ctx) if "opus" in model.lower()]
+        if not opus:
+            return
+        path, model = opus[0]
+        written = [key for key in ("cost_per_1k_input_tokens", "cost_per_1k_output_tokens")
+                   if ctx.exists("cost_limits", key)]
+        factor = max(_OPUS_RATES[0] / rates[0], _OPUS_RATES[1] / rates[1])
+        shown = "the default rates" if not written else "cost_limits' rates"
+        yield Finding(
+            self.name,
+            ctx.key_span("cost_limits", written[0]) if written else ctx.key_span("cost_limits"),
+            f"costs are estimated at ${rates[0]:g}/${rates[1]:g} per 1,000 input/output tokens ({shown}), but the "
+            f"score runs {model}, which Marianne's claude-code profile prices at ${_OPUS_RATES[0]:g}/"
+            f"${_OPUS_RATES[1]:g}: the job can spend about {factor:.0f} times its cost limit before it stops",
+            related=[(ctx.key_span(*path), "the Opus model")],
+            suggestion=f"set cost_per_1k_input_tokens: {_OPUS_RATES[0]:g} and cost_per_1k_output_tokens: "
+                       f"{_OPUS_RATES[1]:g}",
+        )
+
+
+#: The smallest cost limit an AI sheet can live with: the first call of an agent (its system prompt and
+#: tool definitions, tens of thousands of tokens) alone costs several cents.
+_SMALLEST_SHEET_COST = 0.10
+
+
+class CostLimitTooSmall(Rule):
+    """A cost limit below ten cents per sheet stops the job at its first AI call.
+
+    An agent's first call sends its system prompt and tool definitions, tens of thousands of
+    tokens: a few cents before any work is done, and a real sheet costs tens of cents to dollars.
+    A ``max_cost_per_sheet`` under $0.10, or a ``max_cost_per_job`` under $0.10 per sheet, makes
+    Marianne stop the sheet (or the job) as over budget before it produces anything. Marianne's
+    guides advise generous limits on a first run, tightened from the costs it reports. Sheets on
+    the ``cli`` instrument (a shell, no tokens) are left alone.
+
+    Failing::
+
+        instrument: claude-code
+        cost_limits:
+          max_cost_per_sheet: 0.01
+
+    Passing::
+
+        instrument: claude-code
+        cost_limits:
+          max_cost_per_sheet: 2.00
+    """
+
+    code = "ML312"
+    name = "cost-limit-too-small"
+    severity = Severity.WARNING
+    summary = "a cost limit under $0.10 per AI sheet stops the job before any work is done"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        from marianne_lint.rules.instruments import sheet_instruments
+
+        cost = ctx.score.cost_limits
+        if not cost.enabled:
+            return
+        ai = [number for number, used in sheet_instruments(ctx).items() if used.profile != "cli"]
+        if not ai:
+            return
+        per_sheet = cost.max_cost_per_sheet
+        if per_sheet is not None and per_sheet < _SMALLEST_SHEET_COST:
+            yield Finding(
+                self.name,
+                ctx.key_span("cost_limits", "max_cost_per_sheet"),
+                f"cost_limits.max_cost_per_sheet is ${per_sheet:g}: an AI sheet spends more than that on its first "
+                "call (the agent's system prompt and tools), so every sheet is stopped as over budget",
+                suggestion="start with a generous limit (a few dollars) and tighten it from the costs Marianne reports",
+            )
+        per_job = cost.max_cost_per_job
+        if per_job is not None and per_job < _SMALLEST_SHEET_COST * len(ai):
+            yield Finding(
+                self.name,
+                ctx.key_span("cost_limits", "max_cost_per_job"),
+                f"cost_limits.max_cost_per_job is ${per_job:g} for {len(ai)} AI sheet{'s' if len(ai) != 1 else ''}, "
+                f"under ${_SMALLEST_SHEET_COST:.2f} a sheet: the job is stopped as over budget before it finishes",
+                suggestion="start with a generous limit and tighten it from the costs Marianne reports",
+            )

@@ -1212,6 +1212,69 @@ class LookbackMissesFanOut(Rule):
                 break
 
 
+#: cross_sheet.max_output_chars when it is not written.
+_DEFAULT_OUTPUT_CHARS = 2000
+
+
+class PreviousOutputsTruncated(Rule):
+    """A sheet reads earlier sheets' outputs, but each is cut to 2,000 characters (or fewer).
+
+    Marianne truncates every entry of ``previous_outputs`` and ``previous_files`` to
+    ``cross_sheet.max_output_chars`` characters, 2,000 when it is not set: about a page. A sheet
+    that reviews or synthesises earlier work then sees the start of each output and silently
+    misses the rest. Marianne's own examples that gather earlier sheets raise it (3,000 to 8,000).
+    Reported when the prompt reads them and the limit is the default or set below it. Source:
+    Marianne's score-writing guide and plugin reference (cross-sheet context).
+
+    Failing::
+
+        cross_sheet:
+          auto_capture_stdout: true
+        prompt:
+          template: "Merge the drafts: {{ previous_outputs }}"
+
+    Passing::
+
+        cross_sheet:
+          auto_capture_stdout: true
+          max_output_chars: 8000
+        prompt:
+          template: "Merge the drafts: {{ previous_outputs }}"
+    """
+
+    code = "ML521"
+    name = "previous-outputs-truncated"
+    severity = Severity.WARNING
+    summary = "the prompt reads earlier outputs, but cross_sheet.max_output_chars cuts each to 2,000 characters"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        cross = ctx.score.cross_sheet
+        if cross is None or not (cross.auto_capture_stdout or cross.capture_files):
+            return  # previous-outputs-not-captured speaks
+        written = ctx.exists("cross_sheet", "max_output_chars")
+        limit = cross.max_output_chars
+        if limit > _DEFAULT_OUTPUT_CHARS or (written and limit == _DEFAULT_OUTPUT_CHARS):
+            return
+        captured = {"previous_outputs": bool(cross.auto_capture_stdout), "previous_files": bool(cross.capture_files)}
+        for source in prompt_sources(ctx):
+            reads = sorted((line, name) for name, line in _cross_sheet_reads(ctx, source).items() if captured[name])
+            if not reads:
+                continue
+            line, name = reads[0]
+            shown = f"cross_sheet.max_output_chars is {limit:,}" if written else (
+                f"cross_sheet.max_output_chars is not set (default {limit:,})")
+            yield Finding(
+                self.name,
+                ctx.key_span("cross_sheet", "max_output_chars") if written else ctx.key_span("cross_sheet"),
+                f"{source.where(line)} reads {name}, and {shown}: each earlier output reaches the sheet cut to its "
+                f"first {limit:,} characters, so the rest is silently left out",
+                related=[(template_span(ctx, source, line, needle=name), f"reads {name}")],
+                suggestion="raise cross_sheet.max_output_chars to what a sheet writes (e.g. 8000)",
+            )
+            return
+
+
+
 class JinjaCommentSwallowsText(Rule):
     """Shell text such as ``${#items[@]}`` opens a Jinja comment that a later ``#}`` closes.
 

@@ -412,17 +412,36 @@ class NoValidations(Rule):
             )
 
 
-class FileExistsOnly(Rule):
-    """Every validation only checks that a file exists (Marianne's V205).
+#: A command that only tests that files exist: ``test -f``, ``[ -s ... ]``, ``ls``, joined by ``&&``.
+_EXISTENCE_TEST = r"(?:test\s+-[edfrs]\s+\S+|\[\s+-[edfrs]\s+\S+\s+\]|ls(?:\s+-\w+)*(?:\s+[^\s;&|<>]+)+)"
+_EXISTENCE_COMMAND = re.compile(rf"\s*{_EXISTENCE_TEST}(?:\s*&&\s*{_EXISTENCE_TEST})*\s*")
 
-    An empty or truncated file passes. ``content_contains`` or
-    ``content_regex`` checks what the sheet actually wrote.
+
+def _existence_only(rule: Any) -> bool:
+    """Whether a validation proves no more than that a file exists."""
+    if rule.type in ("file_exists", "file_modified"):
+        return True
+    return (rule.type == "command_succeeds" and isinstance(rule.command, str)
+            and _EXISTENCE_COMMAND.fullmatch(rule.command) is not None)
+
+
+class FileExistsOnly(Rule):
+    """Every validation only checks that a file exists (Marianne's V205, widened).
+
+    An empty or truncated file passes. `content_contains` or
+    `content_regex` checks what the sheet actually wrote. Marianne's V205 counts
+    ``file_exists`` checks; this rule also counts ``file_modified`` (which passes for any file
+    that exists, see file-modified-always-passes) and commands that only test for a file
+    (``test -f``, ``[ -s ... ]``, ``ls``): validations that prove the process ran, not that its
+    outcome is right, which Marianne's score-reviewer checklist warns about.
 
     Failing::
 
         validations:
           - type: file_exists
             path: "{workspace}/report.md"
+          - type: command_succeeds
+            command: "test -s {workspace}/report.md"
 
     Passing::
 
@@ -437,16 +456,59 @@ class FileExistsOnly(Rule):
     code = "ML406"
     name = "file-exists-only"
     severity = Severity.INFO
-    summary = "all validations are file_exists checks"
+    summary = "all validations only check that files exist"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         rules = ctx.score.validations
-        if rules and all(rule.type == "file_exists" for rule in rules):
+        if rules and all(_existence_only(rule) for rule in rules):
             yield Finding(
                 self.name,
                 ctx.key_span("validations"),
                 f"all {len(rules)} validation(s) only check that a file exists; an empty file passes",
                 suggestion="add a content_contains or content_regex validation",
+            )
+
+
+class FileModifiedAlwaysPasses(Rule):
+    """A ``file_modified`` validation passes for any file that exists, even one left by an earlier run.
+
+    ``file_modified`` is meant to compare the file's modification time with a snapshot taken
+    before the sheet ran. Marianne's conductor takes no such snapshot, so every existing file
+    counts as modified: a report from yesterday's run, or a file the score's own setup wrote,
+    passes while the sheet did nothing. Check the content the sheet must write instead (a marker
+    with the sheet's number, a section the prompt asks for). Source: the runtime behaviour recorded
+    in Marianne's validation engine (no pre-execution snapshot in the conductor's path), and the
+    validation-patterns guide's advice to prove the outcome.
+
+    Failing::
+
+        validations:
+          - type: file_modified
+            path: "{workspace}/notes.md"
+
+    Passing::
+
+        validations:
+          - type: content_contains
+            path: "{workspace}/notes.md"
+            pattern: "Reviewed in sheet"
+    """
+
+    code = "ML419"
+    name = "file-modified-always-passes"
+    severity = Severity.WARNING
+    summary = "file_modified passes for any existing file: the conductor takes no snapshot before the sheet"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(ctx.score.validations):
+            if rule.type != "file_modified":
+                continue
+            yield Finding(
+                self.name,
+                ctx.key_span("validations", index, "type"),
+                f"validation #{index + 1} is file_modified, but the conductor takes no snapshot before the sheet: "
+                f"any existing {rule.path or 'file'} passes, even one an earlier run left behind",
+                suggestion="check the content the sheet writes (content_contains or content_regex) instead",
             )
 
 

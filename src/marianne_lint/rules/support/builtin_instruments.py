@@ -65,6 +65,18 @@ BUILTIN_PROFILES: dict[str, BuiltinProfile] = {
 NATIVE_NAMES: tuple[str, ...] = tuple(p.name for p in BUILTIN_PROFILES.values() if p.origin == "native")
 YAML_NAMES: tuple[str, ...] = tuple(p.name for p in BUILTIN_PROFILES.values() if p.origin == "yaml")
 
+#: The unattended-mode flag each shipped profile of an agent program passes
+#: (``cli.command.auto_approve_flag``), by program.
+AUTO_APPROVE_FLAGS: dict[str, str] = {
+    "aider": "--yes",
+    "claude": "--dangerously-skip-permissions",
+    "cline": "--yolo",
+    "codex": "--full-auto",
+    "crush": "--yolo",
+    "gemini": "--yolo",
+    "opencode": "--dangerously-skip-permissions",
+}
+
 #: ``backend`` fields that only the ``claude_cli`` backend reads.
 CLI_ONLY_BACKEND_FIELDS: tuple[str, ...] = (
     "skip_permissions",
@@ -80,6 +92,7 @@ API_ONLY_BACKEND_FIELDS: tuple[str, ...] = ("model", "api_key_env", "max_tokens"
 
 __all__ = [
     "API_ONLY_BACKEND_FIELDS",
+    "AUTO_APPROVE_FLAGS",
     "BUILTIN_PROFILES",
     "CLAUDE_CLI",
     "CLAUDE_CODE",
