@@ -5,7 +5,7 @@ Each case is a file a generator (or an attacker) could commit: many findings in 
 dependency cycle and a chain waiting on it, a billion-sheet fan-out or item count, integers past
 Python's int-string limit, regexes that do not compile, a syntax error at the end of a big file.
 
-Usage: python bench/worst_cases.py [--linter CMD] [--runs N]
+Usage: python bench/worst_cases.py [--linter CMD] [--runs N] [--format FMT] [--only TEXT]
 Not a test: timings depend on the machine. Targets (docs/robustness.md): every case under 5 s and
 200 MB on a 2-core machine.
 """
@@ -57,10 +57,10 @@ def cases() -> dict[str, str]:
     }
 
 
-def run(command: list[str], path: Path) -> tuple[float, float, int]:
+def run(command: list[str], path: Path, fmt: str = "concise") -> tuple[float, float, int]:
     """(seconds, peak MiB of that one process, exit code) of one run."""
     started = time.perf_counter()
-    proc = subprocess.Popen([*command, "--no-cache", "--format", "concise", str(path)],
+    proc = subprocess.Popen([*command, "--no-cache", "--format", fmt, str(path)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
@@ -72,16 +72,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--linter", default=f"{sys.executable} -m marianne_lint")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--format", default="concise", help="report format to time (default: concise)")
+    parser.add_argument("--only", default="", help="run only the cases whose name contains this text")
     args = parser.parse_args(argv)
     command = shlex.split(args.linter)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for name, text in cases().items():
+            if args.only not in name:
+                continue
             path = Path(folder) / "case.yaml"
             path.write_text(text, encoding="utf-8")
             times, peaks, codes = [], [], set()
             for _ in range(args.runs):
-                elapsed, peak, code = run(command, path)
+                elapsed, peak, code = run(command, path, args.format)
                 times.append(elapsed)
                 peaks.append(peak)
                 codes.add(code)

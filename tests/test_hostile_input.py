@@ -123,6 +123,20 @@ def test_lone_surrogates_and_a_non_utf8_file_name_in_every_format(tmp_path: Path
         json.loads(proc.stdout)
 
 
+@pytest.mark.parametrize("text", ["name: \udfff\n", HEAD + "x: 'a\ud800'\n", "\udc80"])
+def test_a_lone_surrogate_in_an_editor_buffer_is_a_finding_at_its_place(text: str) -> None:
+    """Not a file's bytes (UTF-8 cannot hold them) but a buffer the API or the server gets: an
+    unreadable-file finding where the character is, for linting and for fixing."""
+    from marianne_lint.api import fix_text
+
+    index = next(i for i, c in enumerate(text) if 0xD800 <= ord(c) <= 0xDFFF)
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    (found,) = lint_text(text, "buffer.score.yaml")
+    assert (found.rule, found.line, found.column) == ("unreadable-file", line, column)
+    assert fix_text(text, "buffer.score.yaml", unsafe=True).text == text
+
+
 def test_a_file_name_with_a_line_break_stays_on_one_line(tmp_path: Path) -> None:
     (tmp_path / "two\nlines.yaml").write_text(HEAD + "unknown: 1\n", encoding="utf-8")
     proc = cli_run(tmp_path, "--format", "concise", ".")

@@ -332,3 +332,18 @@ def test_the_json_report_is_json_dumps_of_its_document_byte_for_byte() -> None:
     empty = Report(diagnostics=[], files=0, lines={})
     assert render(empty) == json.dumps({"version": 1, "diagnostics": [], "summary": {
         "files": 0, "error": 0, "warning": 0, "info": 0}}, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_full_format_prints_a_long_help_once_per_file() -> None:
+    """A list of allowed keys is printed at its first finding; later ones point back to it."""
+    listing = "allowed keys here: " + ", ".join(f"key_{n}" for n in range(20))
+    findings = [
+        Diagnostic.at(path, Span(line, 1, line, 4), "ML101", "schema-unknown-key", Severity.ERROR,
+                      f"unknown key 'k{line}'", suggestion=listing)
+        for path in ("a.yaml", "b.yaml") for line in (2, 5)
+    ] + [Diagnostic.at("b.yaml", Span(7, 1, 7, 4), "ML101", "schema-unknown-key", Severity.ERROR, "short",
+                       suggestion="did you mean 'name'?")] * 2
+    text = renderer("full")(Report(findings, 2, {}))
+    assert text.count(listing) == 2  # once in each file
+    assert text.count("= help: as for line 2 above") == 2
+    assert text.count("did you mean 'name'?") == 2  # short help is always printed

@@ -125,7 +125,7 @@ class Diagnostic:
            related: tuple[Related, ...] = (), suggestion: str | None = None, fix: Fix | None = None) -> Diagnostic:
         """A finding over ``span``."""
         return cls(path, span.line, span.column, span.end_line, span.end_column, code, rule, severity, message,
-                   related, suggestion, "", fix)
+                   related, suggestion, rule_url(rule), fix)
 
     @property
     def span(self) -> Span:

@@ -17,7 +17,7 @@ from marianne_lint.config import Config
 from marianne_lint.diagnostics import Diagnostic, Finding, Related
 from marianne_lint.reading import kinds as kind_detection
 from marianne_lint.reading.loader import Limits, Loaded, load
-from marianne_lint.reading.positions import editor_lines
+from marianne_lint.reading.positions import Span, editor_lines, place
 from marianne_lint.reading.source import Source, read_path, read_stdin, too_big
 from marianne_lint.rules.base import Context
 from marianne_lint.suppression import parse as parse_suppressions
@@ -71,7 +71,17 @@ def text_source(text: str, path: str, settings: Settings) -> Source:
     """A text held in memory (an editor's buffer), checked as a file of ``path`` would be."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    data = text.encode("utf-8", "surrogatepass")
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: no file could hold it as UTF-8
+        line, column = place(text, exc.start)
+        return Source(path, None, Finding(
+            "unreadable-file",
+            Span(line, column, line, column + 1),
+            f"the text holds U+{ord(text[exc.start]):04X}, half of a surrogate pair, which is not a character: "
+            "it cannot be saved as UTF-8, the encoding Marianne reads",
+            suggestion="remove the character or complete the pair",
+        ))
     if len(data) > settings.max_bytes:
         return too_big(path, len(data), settings.max_bytes)
     return Source(path, text)

@@ -235,14 +235,18 @@ def lint_many(
     lines: dict[tuple[str, int], str] = {}
     inputs: dict[str, Input] = {}
     files = 0
+    sources = 0  # the files with findings: the findings of one file come sorted already
     for done, origin in zip(outcomes, origins, strict=True):
         if done is None or not done.linted:
             continue
         files += 1
         inputs.setdefault(origin.shown, origin)
         diagnostics.extend(done.diagnostics)
+        sources += bool(done.diagnostics)
+        shown_lines = done.lines
         for d in done.diagnostics:
-            if d.line in done.lines:
-                lines[(d.path, d.line)] = done.lines[d.line]
-    diagnostics.sort(key=Diagnostic.sort_key)
+            if d.line in shown_lines:
+                lines[(d.path, d.line)] = shown_lines[d.line]
+    if sources > 1:
+        diagnostics.sort(key=Diagnostic.sort_key)
     return Run(diagnostics, files, lines, failures, inputs)

@@ -194,6 +194,9 @@ def short(value: Any) -> str:
 MAX_GUESSES = 200
 
 
+_MISSING_NODE: Any = object()
+
+
 class _ErrorMapper:
     """Turns pydantic error dicts into findings at file positions."""
 
@@ -209,6 +212,7 @@ class _ErrorMapper:
         self.guesses = 0
         """How many did-you-mean guesses were made (they stop at :data:`MAX_GUESSES`)."""
         self._sections: dict[Path, tuple[str, list[str], str]] = {}
+        self._parents: dict[Path, PNode | None] = {}
 
     # -- paths and positions ----------------------------------------------------------------------
     def dotted(self, loc: Path) -> str:
@@ -234,6 +238,20 @@ class _ErrorMapper:
         if found.depth == 0:
             return TOP, found.exact
         return found.key_or_value, found.exact
+
+    def _child_key_span(self, parent: Path, key: Any) -> Span:
+        """The span of ``key`` in the mapping at ``parent``: :meth:`key_span` with the mapping's node
+        kept, since a generated file may hold 100,000 unknown keys in one mapping."""
+        node: PNode | None = self._parents.get(parent, _MISSING_NODE)
+        if node is _MISSING_NODE:
+            found = self.root.locate(parent) if self.root is not None else None
+            node = self._parents[parent] = found.node if found is not None and found.exact else None
+        if node is None or self.root is None:
+            return self.key_span((*parent, key))[0]
+        key_node, value_node = node.child(key)
+        if value_node is None:
+            return self.key_span((*parent, key))[0]
+        return (key_node or value_node).span
 
     def value_node(self, loc: Path) -> PNode | None:
         if self.root is None:
@@ -343,7 +361,7 @@ class _ErrorMapper:
     def _unknown_key(self, loc: Path) -> Finding:
         parent = loc[:-1]
         key = loc[-1]
-        span, _ = self.key_span(loc)
+        span = self._child_key_span(parent, key)
         place, allowed, listing = self._section(parent)
         message = f"unknown key '{key}' {place}"
         suggestion = None

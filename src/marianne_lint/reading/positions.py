@@ -11,7 +11,6 @@ reports it) into positions.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
 Path = tuple[Any, ...]
@@ -184,9 +183,8 @@ class _KeyIndex:
         return min(hits, key=lambda hit: hit[0])[1] if hits else _MISSING
 
 
-@dataclass(frozen=True, slots=True)
-class Located:
-    """Result of :meth:`PNode.locate`."""
+class Located(NamedTuple):
+    """Result of :meth:`PNode.locate` (a named tuple: one is made per finding and per look-up)."""
 
     node: PNode
     """The value node reached (the deepest existing one)."""

@@ -18,8 +18,14 @@ def _excerpt(d: Diagnostic, text: str) -> list[str]:
     return [f"{pad} |", f"{number} | {shown}", f"{pad} | {' ' * start}{'^' * width}"]
 
 
+#: A help text at least this long is printed once per file; later findings with the same help point
+#: back to it (a mapping of 1,000 unknown keys would repeat the list of allowed keys 1,000 times).
+_LONG_HELP = 100
+
+
 def render(report: Report) -> str:
     out: list[str] = []
+    shown: dict[tuple[str, str], int] = {}  # (path, long help) -> the line of the finding that printed it
     for d in report.diagnostics:
         out.append(line_of(d, report.applicable(d)))
         text = report.lines.get((d.path, d.line))
@@ -29,7 +35,11 @@ def render(report: Report) -> str:
             out.append(f"  = related: {printable(related.path)}:{related.line}:{related.column}: "
                        f"{printable(related.message)}")
         if d.suggestion:
-            out.append(f"  = help: {printable(d.suggestion)}")
+            first = shown.setdefault((d.path, d.suggestion), d.line) if len(d.suggestion) >= _LONG_HELP else d.line
+            if first != d.line:
+                out.append(f"  = help: as for line {first} above")
+            else:
+                out.append(f"  = help: {printable(d.suggestion)}")
         if d.fix is not None:
             kind = "fix" if d.fix.applicability == "safe" else "unsafe fix"
             out.append(f"  = {kind}: {printable(d.fix.message)}")

@@ -697,19 +697,26 @@ _PER_SHEET_MAPS: tuple[tuple[str, ...], ...] = (
     ("sheet", "per_sheet_instrument_config"),
     ("sheet", "per_sheet_fallbacks"),
     ("backend", "timeout_overrides"),
+    ("backend", "sheet_overrides"),
+    ("sheet", "cadenzas"),
+    ("sheet", "descriptions"),
 )
 
 
 class SheetMapSplitsStage(Rule):
     """A per-sheet setting written with stage numbers covers only part of a fanned-out stage.
 
-    ``sheet.per_sheet_instruments``, ``per_sheet_instrument_config``, ``per_sheet_fallbacks`` and
-    ``backend.timeout_overrides`` are keyed by sheet number after fan-out. With
+    ``sheet.per_sheet_instruments``, ``per_sheet_instrument_config``, ``per_sheet_fallbacks``,
+    ``sheet.cadenzas``, ``sheet.descriptions``, ``backend.timeout_overrides`` and
+    ``backend.sheet_overrides`` are keyed by sheet number after fan-out. With
     ``fan_out: {1: 3}``, ``per_sheet_instruments: {1: gemini-cli}`` puts only the first voice of
-    stage 1 on gemini-cli; the other two stay on the default. Reported when every number such a
-    setting names is at most the stage count and one of them is both a fanned-out stage's number
-    and its first sheet (``sheet.instrument_map``, made to pick single sheets, is left alone);
-    ``movements.N`` sets a whole stage.
+    stage 1 on gemini-cli; the other two stay on the default. With ``fan_out: {2: 3}`` over three
+    stages, ``cadenzas: {3: ...}`` meant for the synthesis stage 3 reaches the second voice of
+    stage 2 (stage 3 is sheet 5). Reported when every number such a setting names is at most the
+    stage count and one of them is a stage's number whose sheet, after fan-out, is another stage's
+    or the first voice of its own fanned-out stage (``sheet.instrument_map``, made to pick single
+    sheets, is left alone); ``movements.N`` sets a whole stage. Misplaced ``descriptions`` only
+    mislabel sheets in status output: info.
 
     Source: the failure-mode table of Marianne's score-composition guide (per-sheet maps after
     fan-out).
@@ -753,6 +760,24 @@ class SheetMapSplitsStage(Rule):
             chosen = set(numbers)
             for number in sorted(chosen):
                 meta = facts.metas.get(number)
+                if meta is not None and meta.stage != number:
+                    # stage ``number`` moved: an earlier stage's voices took its sheet number
+                    stage_sheets = facts.sheets_of_stage(number)
+                    if not stage_sheets:
+                        continue
+                    voice = f"voice {meta.instance} of stage {meta.stage}" if meta.fan_count > 1 else (
+                        f"stage {meta.stage}")
+                    yield Finding(
+                        self.name,
+                        ctx.key_span(*path, number) if ctx.exists(*path, number) else ctx.key_span(*path),
+                        f"{label} names sheet {number}, which after fan-out is {voice}; stage {number} is now "
+                        f"{'sheet' if len(stage_sheets) == 1 else 'sheets'} {sheet_list(stage_sheets)}: the "
+                        "setting reaches another stage than its number suggests",
+                        suggestion=f"key it by the sheet number after fan-out ({sheet_list(stage_sheets)}), or set the "
+                                   f"stage under movements.{number}",
+                        severity=Severity.INFO if path == ("sheet", "descriptions") else None,
+                    )
+                    break
                 if meta is None or meta.fan_count <= 1 or meta.stage != number:
                     continue  # only a key that is its stage's number and its first voice reads as a stage
                 stage_sheets = facts.sheets_of_stage(meta.stage)
@@ -765,5 +790,6 @@ class SheetMapSplitsStage(Rule):
                     f"{meta.fan_count} sheets of stage {meta.stage} ({sheet_list(stage_sheets)}): the other "
                     "voices keep the default",
                     suggestion=f"set the whole stage under movements.{meta.stage}, or list every sheet of it",
+                    severity=Severity.INFO if path == ("sheet", "descriptions") else None,
                 )
                 break

@@ -1790,6 +1790,10 @@ class PromptExpectsMcp(Rule):
             return
 
 
+#: Programs that act without asking: a shell, and goose (its default mode approves by itself).
+_UNATTENDED_PROGRAMS = frozenset({"bash", "sh", "zsh", "python", "python3", "goose"})
+
+
 def _in_instruments_folder(ctx: Context) -> bool:
     """Whether the profile file lies in a ``.marianne/instruments`` folder, where Marianne loads it."""
     folder = ctx.file_path.parent if ctx.file_path is not None else None
@@ -1805,8 +1809,10 @@ class ProfileWithoutAutoApprove(Rule):
     unattended-mode flag as ``cli.command.auto_approve_flag`` (claude
     ``--dangerously-skip-permissions``, codex ``--full-auto``, gemini, cline and crush ``--yolo``,
     aider ``--yes``); a custom profile of the same program without it (or the flag in
-    ``extra_flags``) hangs. Source: the common pitfalls of Marianne's plugin reference (custom
-    profiles without auto-approve) and the shipped profiles.
+    ``extra_flags``) hangs. A profile of another program that declares ``tool_use`` with
+    ``file_editing`` or ``shell_access`` and passes no flag at all is reported too (shells and
+    goose, which approves by itself, are left alone). Source: the common pitfalls of Marianne's
+    plugin reference (custom profiles without auto-approve) and the shipped profiles.
 
     Failing::
 
@@ -1839,18 +1845,36 @@ class ProfileWithoutAutoApprove(Rule):
             return
         executable = command.get("executable")
         program = executable.rsplit("/", 1)[-1] if isinstance(executable, str) else ""
-        flag = AUTO_APPROVE_FLAGS.get(program)
-        if flag is None or command.get("auto_approve_flag"):
+        if command.get("auto_approve_flag") or _is_raw_shell(ctx):
             return
+        flag = AUTO_APPROVE_FLAGS.get(program)
         extra = command.get("extra_flags")
-        if isinstance(extra, list) and any(isinstance(item, str) and item.split("=", 1)[0] == flag for item in extra):
+        extra_items = extra if isinstance(extra, list) else []
+        extra_flags = [item.split("=", 1)[0] for item in extra_items if isinstance(item, str)]
+        if flag is not None:
+            if flag in extra_flags:
+                return
+            yield Finding(
+                self.name,
+                ctx.key_span("cli", "command", "executable"),
+                f"the profile runs {program} with no cli.command.auto_approve_flag: {program} asks for approval "
+                "before it edits files or runs commands, nobody answers under Marianne, and the sheet stalls until it "
+                "is killed",
+                suggestion=f"set auto_approve_flag: \"{flag}\" (what Marianne's shipped {program} profile passes)",
+            )
+            return
+        declared = ctx.raw("capabilities")
+        capabilities = {str(c) for c in declared} if isinstance(declared, list) else set()
+        acts = capabilities & {"file_editing", "shell_access"}
+        if "tool_use" not in capabilities or not acts or program in _UNATTENDED_PROGRAMS or extra_flags:
             return
         yield Finding(
             self.name,
             ctx.key_span("cli", "command", "executable"),
-            f"the profile runs {program} with no cli.command.auto_approve_flag: {program} asks for approval before "
-            "it edits files or runs commands, nobody answers under Marianne, and the sheet stalls until it is killed",
-            suggestion=f"set auto_approve_flag: \"{flag}\" (what Marianne's shipped {program} profile passes)",
+            f"the profile declares tool_use and {' and '.join(sorted(acts))} for {program or 'its program'} but has "
+            "no cli.command.auto_approve_flag: an agent that asks before it acts waits for an answer nobody gives "
+            "under Marianne, and the sheet stalls until it is killed",
+            suggestion="set auto_approve_flag to the program's unattended-mode flag",
         )
 
 

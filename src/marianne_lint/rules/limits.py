@@ -649,3 +649,89 @@ class CostLimitTooSmall(Rule):
                 f"under ${_SMALLEST_SHEET_COST:.2f} a sheet: the job is stopped as over budget before it finishes",
                 suggestion="start with a generous limit and tighten it from the costs Marianne reports",
             )
+
+
+#: A sheet's timeout when neither the score nor the instrument sets one (``backend.timeout_seconds``).
+_DEFAULT_SHEET_TIMEOUT = 1800.0
+
+
+class JobTimeoutBelowSheetTimeout(Rule):
+    """The conductor stops every job sooner than a single sheet's default timeout.
+
+    ``job_timeout_seconds`` is the wall-clock time the conductor gives a whole job, waiting and
+    retries included. A sheet may run for 1,800 seconds by default before its own timeout; a job
+    limit below that kills a job in the middle of its first long sheet, although no sheet timed
+    out, and every score of the conductor is cut short. Keep the job limit far above the sheet
+    timeouts (the default is 24 hours). Source: Marianne's conductor guide and the plugin's
+    command reference (job timeouts against sheet timeouts).
+
+    Failing::
+
+        job_timeout_seconds: 900
+
+    Passing::
+
+        job_timeout_seconds: 86400
+    """
+
+    code = "ML313"
+    name = "job-timeout-below-sheet-timeout"
+    severity = Severity.WARNING
+    summary = "the conductor's job_timeout_seconds is below a sheet's default 1,800 s timeout"
+    kinds = ("conductor",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        limit = getattr(ctx.model, "job_timeout_seconds", None)
+        if not ctx.exists("job_timeout_seconds") or not isinstance(limit, (int, float)):
+            return
+        if limit < _DEFAULT_SHEET_TIMEOUT:
+            yield Finding(
+                self.name,
+                ctx.key_span("job_timeout_seconds"),
+                f"job_timeout_seconds is {_seconds(limit)}, less than the {_seconds(_DEFAULT_SHEET_TIMEOUT)} one sheet "
+                "may run by default: the conductor kills jobs in the middle of their work, retries and waits included",
+                suggestion="keep job_timeout_seconds well above the sheets' timeouts (default 86400)",
+            )
+
+
+class SheetCapBelowJobCap(Rule):
+    """The conductor admits more jobs at once than it lets sheets run.
+
+    ``max_concurrent_jobs`` jobs are started together, but only ``max_concurrent_sheets`` sheets
+    run at a time across all of them: with fewer sheet slots than jobs, admitted jobs sit idle
+    waiting for a slot while their ``job_timeout_seconds`` runs, and a cap of one sheet runs every
+    fan-out of every score one voice after another. Source: the operating playbook of Marianne's
+    plugin (the global sheet ceiling is enforced).
+
+    Failing::
+
+        max_concurrent_jobs: 10
+        max_concurrent_sheets: 1
+
+    Passing::
+
+        max_concurrent_jobs: 10
+        max_concurrent_sheets: 25
+    """
+
+    code = "ML314"
+    name = "sheet-cap-below-job-cap"
+    severity = Severity.INFO
+    summary = "max_concurrent_sheets is below max_concurrent_jobs: admitted jobs wait idle for a sheet slot"
+    kinds = ("conductor",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        jobs = getattr(ctx.model, "max_concurrent_jobs", None)
+        sheets = getattr(ctx.model, "max_concurrent_sheets", None)
+        if not isinstance(jobs, int) or not isinstance(sheets, int) or sheets >= jobs:
+            return
+        if not (ctx.exists("max_concurrent_sheets") or ctx.exists("max_concurrent_jobs")):
+            return
+        yield Finding(
+            self.name,
+            ctx.first_span(("max_concurrent_sheets",), ("max_concurrent_jobs",)),
+            f"max_concurrent_sheets is {sheets} while max_concurrent_jobs is {jobs}: jobs are started together but "
+            f"only {sheets} sheet{'s run' if sheets != 1 else ' runs'} at a time across them, so started jobs wait "
+            "for a slot (their job timeout running) and fan-outs run one voice after another",
+            suggestion=f"raise max_concurrent_sheets to at least {jobs}, or lower max_concurrent_jobs",
+        )

@@ -506,6 +506,14 @@ def _injection_targets(ctx: Context) -> Iterator[tuple[Injection, FsPath, str]]:
         elif ws is not None and _is_dir(ws):
             target = _resolve(ws / written)
             yield item, target, f" in the workspace ({target})"
+        elif ws is not None and not _exists(ws) and item.first_sheet:
+            # A fresh workspace holds nothing the first sheet could read: worth saying only when the
+            # author evidently meant a file beside the score.
+            folder = base_dir(ctx)
+            beside = _resolve(folder / written) if folder is not None else None
+            if beside is not None and _exists(beside):
+                target = _resolve(ws / written)
+                yield item, target, f" in the workspace ({target}; the workspace does not exist before the run)"
 
 
 class InjectionFileMissing(Rule):
@@ -519,8 +527,11 @@ class InjectionFileMissing(Rule):
     ``mzt validate`` (check V108) looks next to the score instead, so it
     warns about files that are in fact found and misses those that are not.
     This rule checks absolute paths directly and relative ones in the
-    workspace (only when the workspace folder exists on this machine); it
-    says so when the file is next to the score but not in the workspace.
+    workspace when the workspace folder exists on this machine; it says so
+    when the file is next to the score but not in the workspace. When the
+    workspace does not exist yet, a relative path of the first sheet that
+    names a file next to the score is reported too (a fresh workspace
+    cannot hold it).
     Paths with Jinja placeholders are skipped. A missing ``directory`` with
     ``as: context`` is reported as info (as V108 does); a cadenza file for a
     later sheet may be written by an earlier sheet, which the message

@@ -1462,3 +1462,61 @@ class RegexAlternationOfSections(Rule):
                 "there, not when all are",
                 suggestion="write one validation per heading that must be present",
             )
+
+
+_PATTERN_PLACEHOLDER = re.compile(
+    r"(?<!\\)\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}|(?<![\\{])\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class PlaceholderInPattern(Rule):
+    """A content check's ``pattern`` holds a placeholder, which Marianne never fills.
+
+    Marianne fills ``{workspace}``, ``{sheet_num}`` and the other placeholders in a validation's
+    ``path``, ``command`` and ``working_directory`` only. ``pattern`` is used as written: a
+    ``content_contains`` for ``"CHAPTER {sheet_num} DONE"`` looks for those braces, never finds
+    them in what the agent wrote (``CHAPTER 3 DONE``), and the sheet fails every attempt. In a
+    ``content_regex``, ``{sheet_num}`` is literal braces too. Use a marker without the number, or
+    a regex that accepts any number. Source: Marianne's troubleshooting guide (markers with sheet
+    numbers in validations) and its validation engine's behaviour.
+
+    Failing::
+
+        validations:
+          - type: content_contains
+            path: "{workspace}/chapter-{sheet_num}.md"
+            pattern: "CHAPTER {sheet_num} DONE"
+
+    Passing::
+
+        validations:
+          - type: content_regex
+            path: "{workspace}/chapter-{sheet_num}.md"
+            pattern: "CHAPTER \\d+ DONE"
+    """
+
+    code = "ML420"
+    name = "placeholder-in-pattern"
+    severity = Severity.ERROR
+    summary = "a content check's pattern holds a {placeholder}, which Marianne never fills: it can never match"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        names: frozenset[str] | None = None
+        for index, rule in enumerate(ctx.score.validations):
+            pattern = rule.pattern
+            if rule.type not in _CONTENT_TYPES or not isinstance(pattern, str) or "{" not in pattern:
+                continue
+            if names is None:
+                names = validation_names(ctx)
+            for match in _PATTERN_PLACEHOLDER.finditer(pattern):
+                name = match.group(1) or match.group(2)
+                if name not in names:
+                    continue
+                yield Finding(
+                    self.name,
+                    ctx.key_span("validations", index, "pattern"),
+                    f"validation #{index + 1}'s pattern contains '{match.group(0)}', but Marianne fills placeholders "
+                    "only in path, command and working_directory: the pattern is searched for with the braces, so "
+                    "it never matches what the sheet writes",
+                    suggestion="use a marker without the placeholder, or a content_regex such as '\\d+' for the number",
+                )
+                break
