@@ -50,6 +50,16 @@ def test_many_unknown_keys_in_one_mapping() -> None:
     assert unknown[-1].line == 8 + 49_999
 
 
+def test_the_allowed_keys_are_listed_for_the_first_unknown_keys_of_a_mapping_only() -> None:
+    from marianne_lint.building.structure import MAX_LISTINGS
+
+    text = HEAD + "".join(f"zz{i}: 1\n" for i in range(MAX_LISTINGS + 5))
+    unknown = [d for d in lint_text(text, "many.yaml") if d.rule == "schema-unknown-key"]
+    assert len(unknown) == MAX_LISTINGS + 5
+    assert all((d.suggestion or "").startswith("allowed keys here: ") for d in unknown[:MAX_LISTINGS])
+    assert {d.suggestion for d in unknown[MAX_LISTINGS:]} == {"the allowed keys here are listed at line 8"}
+
+
 def test_a_long_dependency_ring_and_the_chain_that_waits_on_it() -> None:
     ring, chain = 20_000, 5_000
     total = ring + chain

@@ -192,6 +192,9 @@ def short(value: Any) -> str:
 #: Unknown keys of one file that get a did-you-mean guess; past that, findings come without one
 #: (a guess costs about 50 microseconds: 100,000 of them would take seconds).
 MAX_GUESSES = 200
+#: Unknown keys of one mapping whose help lists the allowed keys; later ones point back to the first
+#: (a generated mapping of 200,000 unknown keys would repeat the list 200,000 times in every format).
+MAX_LISTINGS = 20
 
 
 _MISSING_NODE: Any = object()
@@ -213,6 +216,8 @@ class _ErrorMapper:
         """How many did-you-mean guesses were made (they stop at :data:`MAX_GUESSES`)."""
         self._sections: dict[Path, tuple[str, list[str], str]] = {}
         self._parents: dict[Path, PNode | None] = {}
+        self._listed: dict[Path, tuple[int, int]] = {}
+        """Parent path -> (unknown keys given the list of allowed keys, the line of the first)."""
 
     # -- paths and positions ----------------------------------------------------------------------
     def dotted(self, loc: Path) -> str:
@@ -383,7 +388,10 @@ class _ErrorMapper:
             if elsewhere:
                 suggestion = f"'{key}' belongs under {elsewhere[0].rsplit('.', 1)[0]}: {elsewhere[0]}"
             elif allowed:
-                suggestion = listing
+                count, first = self._listed.get(parent, (0, span.line))
+                self._listed[parent] = (count + 1, first)
+                # past a few, the list of allowed keys points back to where it was given first
+                suggestion = listing if count < MAX_LISTINGS else f"the allowed keys here are listed at line {first}"
         return Finding("schema-unknown-key", span, message, suggestion=suggestion, fix=fix)
 
     def _value_at(self, loc: Path) -> Any:
