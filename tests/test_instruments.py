@@ -225,13 +225,18 @@ def test_shipped_profiles_findings_are_the_known_ones() -> None:
         assert result is not None
         found += [f"{d.path}:{d.rule}" for d in result.diagnostics if d.code.startswith("ML7")]
     # aider and gemini-cli declare a prompt flag but leave prompt_via_stdin at true without a sentinel;
-    # aider, cline-cli and goose list no models, and cline-cli and goose report no token counts.
-    assert found == [
+    # aider, cline-cli and goose list no models, and cline-cli and goose report no token counts;
+    # cline-cli, codex-cli, goose and opencode declare the mcp capability with no mcp_config_flag.
+    assert sorted(found) == sorted([
         "aider.yaml:profile-cost-untracked",
         "aider.yaml:prompt-flag-unused",
+        "cline-cli.yaml:profile-mcp-capability-without-flag",
         "cline-cli.yaml:profile-cost-untracked",
         "cline-cli.yaml:profile-cost-untracked",
+        "codex-cli.yaml:profile-mcp-capability-without-flag",
         "gemini-cli.yaml:prompt-flag-unused",
+        "goose.yaml:profile-mcp-capability-without-flag",
         "goose.yaml:profile-cost-untracked",
         "goose.yaml:profile-cost-untracked",
-    ]
+        "opencode.yaml:profile-mcp-capability-without-flag",
+    ])

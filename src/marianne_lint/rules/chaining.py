@@ -254,3 +254,74 @@ class SelfChainKeepsOldOutputs(Rule):
                 "run writes anything",
                 suggestion="set workspace_lifecycle.archive_on_fresh: true",
             )
+
+
+class RelativeHookScript(Rule):
+    """An ``on_success`` command runs a script by a path relative to the score, but hooks run in the workspace.
+
+    ``run_command`` and ``run_script`` hooks run with the job's workspace as their working
+    directory unless ``working_directory`` is set. ``./scripts/publish.sh`` is then looked for in
+    the workspace, not next to the score where it is: the hook fails after a job that did all its
+    work. Reported when the script exists beside the score and not in the workspace (a
+    ``./``-path found in neither is info: a sheet may write it). Use an absolute path or set
+    ``working_directory``. Source: the concert wiring section of Marianne's
+    score-composition guide and the hook fields (working directory defaults to the workspace).
+
+    Failing::
+
+        on_success:
+          - type: run_script
+            command: "./scripts/publish.sh {workspace}/report.md"
+
+    Passing::
+
+        on_success:
+          - type: run_script
+            command: "./scripts/publish.sh {workspace}/report.md"
+            working_directory: /srv/project
+    """
+
+    code = "ML805"
+    name = "relative-hook-script"
+    severity = Severity.WARNING
+    summary = "an on_success command runs a script beside the score, but hooks run in the workspace"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        from marianne_lint.reading import filesystem
+        from marianne_lint.rules.support.workspace import base_dir, workspace
+
+        folder = base_dir(ctx)
+        if folder is None:
+            return
+        ws = workspace(ctx).resolved
+        for index, hook in enumerate(ctx.score.on_success):
+            if hook.type not in ("run_command", "run_script") or hook.working_directory is not None:
+                continue
+            words = (hook.command or "").split()
+            program = words[0] if words else ""
+            if program in ("bash", "sh", "python", "python3") and len(words) > 1:
+                program = words[1]
+            if not program or program.startswith(("/", "~", "$", "{")) or "/" not in program:
+                continue
+            beside = folder / program
+            if ws is not None and filesystem.is_file(ws / program):
+                continue
+            if filesystem.is_file(beside):
+                yield Finding(
+                    self.name,
+                    ctx.key_span("on_success", index, "command"),
+                    f"on_success hook #{index + 1} runs '{program}', which is next to the score ({beside}); hooks "
+                    "run in the workspace when working_directory is not set, so the script is not found there and "
+                    "the hook fails",
+                    suggestion=f"use the absolute path {beside}, or set working_directory to {folder}",
+                )
+            elif program.startswith(("./", "../")):
+                yield Finding(
+                    self.name,
+                    ctx.key_span("on_success", index, "command"),
+                    f"on_success hook #{index + 1} runs '{program}', which hooks look for in the workspace"
+                    f"{f' ({ws / program})' if ws is not None else ''} when working_directory is not set: unless a "
+                    "sheet writes it there, the hook fails",
+                    suggestion="use an absolute path, or set working_directory to the folder that holds the script",
+                    severity=Severity.INFO,
+                )

@@ -793,3 +793,51 @@ class SheetMapSplitsStage(Rule):
                     severity=Severity.INFO if path == ("sheet", "descriptions") else None,
                 )
                 break
+
+
+class ParallelWithoutIndependentSheets(Rule):
+    """``parallel.enabled`` is on, but no two sheets can ever run at the same time.
+
+    With no ``sheet.dependencies``, Marianne chains the stages: every sheet of stage k+1 waits for
+    every sheet of stage k, so only the voices of one fanned-out stage can run together. A score
+    without dependencies and without fan-out therefore runs one sheet after another whatever
+    ``parallel`` says. Declare the dependencies (stages left out of a non-empty map start at
+    once), or fan a stage out. Source: the parallel execution section of Marianne's plugin
+    patterns reference and the conductor's dependency rules.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 3
+        parallel:
+          enabled: true
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 3
+          dependencies: {3: [1, 2]}
+        parallel:
+          enabled: true
+    """
+
+    code = "ML211"
+    name = "parallel-without-independent-sheets"
+    severity = Severity.WARNING
+    summary = "parallel is enabled, but without dependencies or fan-out the stages run one after another"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        model = ctx.score
+        if not model.parallel.enabled or model.sheet.dependencies or sheet_facts(ctx).has_fan_out:
+            return
+        if sheet_facts(ctx).total_sheets < 2:
+            return
+        yield Finding(
+            self.name,
+            ctx.key_span("parallel", "enabled") if ctx.exists("parallel", "enabled") else ctx.key_span("parallel"),
+            "parallel.enabled is true, but the score declares no sheet.dependencies and no fan_out: Marianne then "
+            "runs each stage after the one before, so no two sheets ever run at the same time",
+            suggestion="declare sheet.dependencies for the stages that can run together, or fan a stage out",
+        )

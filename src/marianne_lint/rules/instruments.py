@@ -15,6 +15,7 @@ import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path as FsPath
 from typing import Any, ClassVar
 
 from marianne_lint.diagnostics import Finding, Fix, Severity
@@ -1970,3 +1971,364 @@ class LegacyBackend(Rule):
             + (" (the native claude_cli, not the claude-code profile)" if kind == CLAUDE_CLI else ""),
             suggestion="write instrument: (e.g. claude-code) with instrument_config instead of backend:",
         )
+
+
+def _command(ctx: Context) -> dict[Any, Any]:
+    command = _cli_section(ctx).get("command")
+    return command if isinstance(command, dict) else {}
+
+
+def _output(ctx: Context) -> dict[Any, Any]:
+    output = _cli_section(ctx).get("output")
+    return output if isinstance(output, dict) else {}
+
+
+class ProfileSuccessCodesWithoutZero(Rule):
+    """``success_exit_codes`` leaves out 0, so every normal run of the tool counts as a failure.
+
+    ``cli.errors.success_exit_codes`` replaces the default ``[0]``; it does not add to it. A
+    profile that lists ``[0, 2]`` accepts both, but ``[2]`` alone turns every run that exits 0
+    into a failure: each sheet is retried until its retries run out. Source: the success exit
+    codes section of Marianne's instrument-authoring tutorial.
+
+    Failing::
+
+        cli:
+          command: {executable: mytool}
+          output: {}
+          errors:
+            success_exit_codes: [2]
+
+    Passing::
+
+        cli:
+          command: {executable: mytool}
+          output: {}
+          errors:
+            success_exit_codes: [0, 2]
+    """
+
+    code = "ML729"
+    name = "profile-success-codes-without-zero"
+    severity = Severity.WARNING
+    summary = "cli.errors.success_exit_codes leaves out 0: a run that exits normally counts as a failure"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        errors = _cli_section(ctx).get("errors")
+        codes = errors.get("success_exit_codes") if isinstance(errors, dict) else None
+        if not isinstance(codes, list) or not codes or 0 in codes:
+            return
+        yield Finding(
+            self.name,
+            ctx.key_span("cli", "errors", "success_exit_codes"),
+            f"success_exit_codes is {codes}: it replaces the default [0], so a run that exits 0 is a failure and "
+            "every sheet is retried until its retries run out",
+            suggestion=f"list 0 as well: [0, {', '.join(map(str, codes))}]",
+        )
+
+
+class ProfileExecutableWithArguments(Rule):
+    """``cli.command.executable`` holds a program and its arguments, run as one program name.
+
+    Marianne starts ``executable`` directly, without a shell: ``"npx my-agent"`` looks for a
+    program named ``npx my-agent`` (with the space), finds none, and every sheet fails to start.
+    Put the program in ``executable`` and the rest in ``subcommand`` or ``extra_flags``. Source:
+    the cli.command section of Marianne's instrument guide.
+
+    Failing::
+
+        cli:
+          command: {executable: "npx my-agent"}
+          output: {}
+
+    Passing::
+
+        cli:
+          command: {executable: npx, subcommand: my-agent}
+          output: {}
+    """
+
+    code = "ML730"
+    name = "profile-executable-with-arguments"
+    severity = Severity.ERROR
+    summary = "cli.command.executable holds a program and its arguments; it is started as one program name"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        executable = _command(ctx).get("executable")
+        if not isinstance(executable, str) or not executable.strip():
+            return
+        words = executable.split()
+        if len(words) < 2:
+            return
+        from marianne_lint.reading import filesystem
+
+        if "/" in executable and filesystem.is_file(FsPath(executable)):
+            return  # a program whose path holds a space
+        yield Finding(
+            self.name,
+            ctx.key_span("cli", "command", "executable"),
+            f"executable is '{executable}': Marianne starts it without a shell, as one program of that name (with "
+            "the space), which does not exist, so every sheet fails to start",
+            suggestion=f"write executable: {words[0]} and put '{' '.join(words[1:])}' in subcommand or extra_flags",
+        )
+
+
+#: What an output-format flag's value asks the tool for, as ``cli.output.format`` names it.
+_FORMAT_VALUES = {"json": "json", "jsonl": "jsonl", "stream-json": "jsonl", "ndjson": "jsonl", "text": "text"}
+
+
+class ProfileOutputFormatMismatch(Rule):
+    """The command asks the tool for JSON, but ``cli.output.format`` reads its output as another format.
+
+    ``output_format_flag``/``output_format_value`` choose what the tool prints; ``cli.output.format``
+    (default ``text``) is how Marianne reads it. Asking for JSON while reading text hands the whole
+    JSON envelope to the next sheet as the result and loses the token counts; asking for text while
+    reading JSON fails to parse every run. (``json`` against ``jsonl`` is left alone: tools print
+    their JSON events one per line under either name.) Source: the cost-estimate and output
+    sections of Marianne's instrument-authoring tutorial.
+
+    Failing::
+
+        cli:
+          command: {executable: mytool, output_format_flag: "--output", output_format_value: json}
+          output: {}
+
+    Passing::
+
+        cli:
+          command: {executable: mytool, output_format_flag: "--output", output_format_value: json}
+          output: {format: json, result_path: result}
+    """
+
+    code = "ML731"
+    name = "profile-output-format-mismatch"
+    severity = Severity.WARNING
+    summary = "the command asks the tool for one output format and cli.output.format reads another"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        command = _command(ctx)
+        value = command.get("output_format_value")
+        if not command.get("output_format_flag") or not isinstance(value, str):
+            return
+        asked = _FORMAT_VALUES.get(value.strip().lower())
+        read = _output(ctx).get("format", "text")
+        if asked is None or not isinstance(read, str) or (asked == "text") == (read == "text"):
+            return  # a tool's "json" may print one event per line: json and jsonl are both structured
+        yield Finding(
+            self.name,
+            ctx.key_span("cli", "output", "format") if ctx.exists("cli", "output", "format") else ctx.key_span(
+                "cli", "output"),
+            f"the command passes {command.get('output_format_flag')} {value} (the tool prints {asked}), but "
+            f"cli.output.format is {read}: Marianne misreads every run's output",
+            related=[(ctx.key_span("cli", "command", "output_format_value"), "the format asked for")],
+            suggestion=f"set cli.output.format: {asked}",
+        )
+
+
+class ProfileModelsWithoutModelFlag(Rule):
+    """A profile lists several models but has no ``model_flag``, so the chosen model never reaches the tool.
+
+    Marianne passes a score's ``instrument_config.model`` (or the profile's ``default_model``) to
+    the program only through ``cli.command.model_flag``. Without it every sheet runs on the tool's
+    own default model, whatever the score asks for, and cost estimates use the wrong model's
+    prices. Source: the model metadata section of Marianne's instrument-authoring tutorial.
+
+    Failing::
+
+        models:
+          - {name: fast-1, context_window: 128000, cost_per_1k_input: 0.001, cost_per_1k_output: 0.002}
+          - {name: large-1, context_window: 200000, cost_per_1k_input: 0.003, cost_per_1k_output: 0.015}
+        default_model: fast-1
+        cli:
+          command: {executable: mytool}
+          output: {}
+
+    Passing::
+
+        models:
+          - {name: fast-1, context_window: 128000, cost_per_1k_input: 0.001, cost_per_1k_output: 0.002}
+          - {name: large-1, context_window: 200000, cost_per_1k_input: 0.003, cost_per_1k_output: 0.015}
+        default_model: fast-1
+        cli:
+          command: {executable: mytool, model_flag: "--model"}
+          output: {}
+    """
+
+    code = "ML732"
+    name = "profile-models-without-model-flag"
+    severity = Severity.WARNING
+    summary = "the profile lists models but has no cli.command.model_flag: the model never reaches the tool"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        models = ctx.raw("models")
+        if ctx.raw("kind") != "cli" or _is_raw_shell(ctx) or not _cli_section(ctx):
+            return
+        if not (isinstance(models, list) and len(models) > 1):
+            return  # one model (or none): there is no choice to pass on, the tool's own default may be it
+        command = _command(ctx)
+        if command.get("model_flag"):
+            return
+        extra = command.get("extra_flags")
+        if isinstance(extra, list) and any(isinstance(item, str) and "model" in item for item in extra):
+            return
+        yield Finding(
+            self.name,
+            ctx.key_span("cli", "command"),
+            f"the profile lists {len(models)} models but cli.command has no model_flag: the model a score (or "
+            "default_model) chooses is never passed to the tool, which runs its own default",
+            suggestion="set model_flag to the tool's model option (e.g. --model)",
+        )
+
+
+class ProfileMcpNotDisabled(Rule):
+    """A custom profile for ``claude`` does not switch MCP servers off.
+
+    Claude Code starts every MCP server configured on the machine unless it is told not to.
+    Marianne's shipped claude-code profile passes ``mcp_disable_args`` for that, and Marianne
+    adds them whenever a score asks for no MCP; a custom profile of the same program without
+    them starts the machine's servers in every sheet: slow starts, tools the score never
+    planned, and processes left behind. Source: the common pitfalls of Marianne's plugin
+    reference (MCP servers in custom profiles) and the shipped claude-code profile.
+
+    Failing::
+
+        name: my-claude
+        display_name: My Claude
+        kind: cli
+        cli:
+          command: {executable: claude, auto_approve_flag: "--dangerously-skip-permissions"}
+          output: {}
+
+    Passing::
+
+        name: my-claude
+        display_name: My Claude
+        kind: cli
+        cli:
+          command:
+            executable: claude
+            auto_approve_flag: "--dangerously-skip-permissions"
+            mcp_disable_args: ["--strict-mcp-config", "--mcp-config", '{"mcpServers":{}}']
+          output: {}
+    """
+
+    code = "ML733"
+    name = "profile-mcp-not-disabled"
+    severity = Severity.WARNING
+    summary = "a custom claude profile has no mcp_disable_args: the machine's MCP servers start in every sheet"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        command = _command(ctx)
+        executable = command.get("executable")
+        if not isinstance(executable, str) or executable.rsplit("/", 1)[-1] != "claude" or ctx.raw("name") in (
+                CLAUDE_CODE, CLAUDE_CLI):
+            return
+        if command.get("mcp_disable_args"):
+            return
+        yield Finding(
+            self.name,
+            ctx.key_span("cli", "command", "executable"),
+            "the profile runs claude without mcp_disable_args: Claude starts every MCP server configured on the "
+            "machine in every sheet, which Marianne's shipped claude-code profile switches off",
+            suggestion="copy mcp_disable_args (and mcp_config_flag) from the shipped claude-code profile",
+        )
+
+
+class ProfileMcpCapabilityWithoutFlag(Rule):
+    """A profile declares the ``mcp`` capability but gives Marianne no way to pass an MCP config.
+
+    Capabilities are labels: declaring ``mcp`` does not connect anything. Marianne hands a score's
+    MCP servers (a technique of kind ``mcp``) to the program only through
+    ``cli.command.mcp_config_flag``; without it the servers never reach the tool, and a sheet
+    that relies on them runs without them (servers the tool configures itself still work: info).
+    Source: the MCP pool guide of Marianne's docs (MCP config not applied).
+
+    Failing::
+
+        capabilities: [tool_use, mcp]
+        cli:
+          command: {executable: mytool}
+          output: {}
+
+    Passing::
+
+        capabilities: [tool_use, mcp]
+        cli:
+          command: {executable: mytool, mcp_config_flag: "--mcp-config"}
+          output: {}
+    """
+
+    code = "ML734"
+    name = "profile-mcp-capability-without-flag"
+    severity = Severity.INFO
+    summary = "the profile declares the mcp capability but has no mcp_config_flag to pass MCP servers"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        declared = ctx.raw("capabilities")
+        if not isinstance(declared, list) or "mcp" not in declared or ctx.raw("kind") != "cli":
+            return
+        if _command(ctx).get("mcp_config_flag") or not _cli_section(ctx):
+            return
+        yield Finding(
+            self.name,
+            ctx.key_span("capabilities"),
+            "the profile declares the mcp capability, but cli.command has no mcp_config_flag: Marianne cannot pass "
+            "a score's MCP servers (techniques of kind mcp) to the tool; only servers the tool configures itself "
+            "are there",
+            suggestion="set mcp_config_flag to the tool's MCP config option, or drop mcp from capabilities",
+        )
+
+
+class LearningBackendPartial(Rule):
+    """The conductor's ``learning.backend`` is written in part, which replaces the whole default.
+
+    Semantic learning analyses sheet outcomes with its own LLM backend, by default
+    ``anthropic_api`` with a Sonnet model, temperature 0.3, 4,096 tokens and a 120 s timeout. A
+    ``learning.backend`` mapping does not adjust that default: it replaces it with a plain
+    backend whose fields are the general defaults, so ``backend: {timeout_seconds: 60}`` alone
+    switches the analysis to the ``claude_cli`` backend at temperature 0.7. Write every field
+    you rely on, starting with ``type``. Source: the semantic learning section of Marianne's
+    configuration reference.
+
+    Failing::
+
+        learning:
+          backend:
+            timeout_seconds: 60
+
+    Passing::
+
+        learning:
+          backend:
+            type: anthropic_api
+            model: claude-sonnet-4-5-20250929
+            temperature: 0.3
+            max_tokens: 4096
+            timeout_seconds: 60
+    """
+
+    code = "ML735"
+    name = "learning-backend-partial"
+    severity = Severity.WARNING
+    summary = "the conductor's learning.backend is written in part: it replaces the default anthropic_api backend"
+    kinds = ("conductor",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        backend = ctx.raw("learning", "backend")
+        if not isinstance(backend, dict) or not backend or "type" in backend:
+            return
+        yield Finding(
+            self.name,
+            ctx.key_span("learning", "backend"),
+            f"learning.backend sets {', '.join(str(k) for k in list(backend)[:3])} but not type: the mapping replaces "
+            "the default analysis backend (anthropic_api, temperature 0.3) with plain defaults, so learning runs on "
+            "claude_cli at temperature 0.7",
+            suggestion="write type: anthropic_api (and the model, temperature and max_tokens you rely on)",
+        )
+

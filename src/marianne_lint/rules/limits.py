@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from marianne_lint.diagnostics import Finding, Fix, Severity
+from marianne_lint.diagnostics import Edit, Finding, Fix, Severity
+from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import Context, Rule
 from marianne_lint.rules.support.sheets import sheet_facts, sheet_list
 
@@ -531,12 +532,12 @@ def _models(ctx: Context) -> list[tuple[tuple[Any, ...], str]]:
 class CostRatesBelowModel(Rule):
     """Cost limits are estimated at Sonnet's prices while the score runs an Opus model.
 
-    Marianne does not read a sheet's cost from the instrument: it estimates it from the tokens used
-    and ``cost_limits.cost_per_1k_input_tokens`` / ``cost_per_1k_output_tokens``, which default to
+    Cost limits are checked against an estimate made from the tokens a sheet used and
+    ``cost_limits.cost_per_1k_input_tokens`` / ``cost_per_1k_output_tokens``, which default to
     $0.003 and $0.015 (Sonnet's prices). Marianne's own claude-code profile prices its Opus models at
     $0.015 and $0.075, five times more: with the default rates a limit of $10 lets the job spend
-    about $50 before it stops. Set the rates to the model's prices. Marianne's cost guide and its
-    plugin's common pitfalls list this (cost rates left at the defaults for another model).
+    about $50 before it stops. Set the rates to the model's prices. Source: the cost_limits section
+    of Marianne's configuration reference (rates left at the defaults for another model).
 
     Failing::
 
@@ -734,4 +735,126 @@ class SheetCapBelowJobCap(Rule):
             f"only {sheets} sheet{'s run' if sheets != 1 else ' runs'} at a time across them, so started jobs wait "
             "for a slot (their job timeout running) and fan-outs run one voice after another",
             suggestion=f"raise max_concurrent_sheets to at least {jobs}, or lower max_concurrent_jobs",
+        )
+
+
+#: Sections whose settings do nothing until ``enabled: true`` (their ``enabled`` defaults to false and,
+#: unlike cost_limits, is not switched on by the settings), with what is then lost.
+_OFF_BY_DEFAULT: dict[str, str] = {
+    "parallel": "ready sheets still run one at a time",
+    "stale_detection": "a sheet that stops producing output is never stopped as stale",
+    "grounding": "its hooks never run",
+}
+
+
+class SettingsWithoutEnabled(Rule):
+    """A section's settings are written, but the section is off: its ``enabled`` defaults to false.
+
+    ``parallel``, ``stale_detection`` and ``grounding`` do nothing until ``enabled: true``; unlike
+    ``cost_limits``, writing their other settings does not switch them on. ``parallel:
+    {max_concurrent: 4}`` alone still runs every sheet one after another, an ``idle_timeout_seconds``
+    alone never stops a hung sheet, and grounding ``hooks`` alone never run. An explicit
+    ``enabled: false`` is taken as meant and left alone. Source: the parallel execution, stale
+    detection and grounding sections of Marianne's score-writing guide and configuration reference.
+
+    Failing::
+
+        parallel:
+          max_concurrent: 4
+
+    Passing::
+
+        parallel:
+          enabled: true
+          max_concurrent: 4
+    """
+
+    code = "ML315"
+    name = "settings-without-enabled"
+    fixable = "unsafe"
+    fix_summary = "add `enabled: true` as the section's first key"
+    severity = Severity.WARNING
+    summary = "parallel, stale_detection or grounding settings are written without enabled: true"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for section, lost in _OFF_BY_DEFAULT.items():
+            written = ctx.raw(section)
+            if not isinstance(written, dict) or "enabled" in written:
+                continue
+            settings = [str(key) for key, value in written.items() if value not in (None, [], {})]
+            if not settings:
+                continue
+            yield Finding(
+                self.name,
+                ctx.key_span(section),
+                f"{section} sets {', '.join(settings[:3])}{' ...' if len(settings) > 3 else ''} but not enabled, "
+                f"which defaults to false: the section is off and {lost}",
+                suggestion=f"add enabled: true under {section}",
+                fix=Fix.of(f"add enabled: true under {section}", "unsafe", _insert_enabled(ctx, section)),
+            )
+
+
+def _insert_enabled(ctx: Context, section: str) -> Edit | None:
+    """An edit adding ``enabled: true`` as the first key of a block mapping (None for a flow mapping)."""
+    first = next(iter(ctx.raw(section)), None)
+    found = ctx.root.locate((section, first)) if first is not None else None
+    if found is None or not found.exact or found.key is None:
+        return None
+    key = found.key.span
+    index = ctx.edits
+    line_start = index.offset(key.line, 1)
+    indent = index.source(Span(key.line, 1, key.line, key.column))
+    if indent.strip():
+        return None  # a flow mapping ({max_concurrent: 4}) or a key after other text
+    return index.edit(line_start, line_start, f"{indent}enabled: true\n")
+
+
+class ParallelCapBelowFanOut(Rule):
+    """A stage is fanned out to more voices than ``parallel.max_concurrent`` lets run at once.
+
+    ``parallel.max_concurrent`` (default 3) caps how many sheets run together. A stage fanned
+    out to 6 voices then runs in two waves, and the stage takes twice as long as it needs to.
+    Raise the cap to the widest fan-out, or leave it on purpose when rate limits call for it.
+    Source: the fan-out architecture of Marianne's plugin patterns reference.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 1
+          fan_out: {1: 6}
+        parallel:
+          enabled: true
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 1
+          fan_out: {1: 6}
+        parallel:
+          enabled: true
+          max_concurrent: 6
+    """
+
+    code = "ML316"
+    name = "parallel-cap-below-fan-out"
+    severity = Severity.INFO
+    summary = "a stage has more voices than parallel.max_concurrent lets run at once"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        parallel = ctx.score.parallel
+        if not parallel.enabled:
+            return
+        widest = max((meta.fan_count for meta in sheet_facts(ctx).metas.values()), default=1)
+        cap = parallel.max_concurrent
+        if widest <= cap:
+            return
+        waves = -(-widest // cap)
+        yield Finding(
+            self.name,
+            ctx.first_span(("parallel", "max_concurrent"), ("parallel",)),
+            f"parallel.max_concurrent is {cap}{'' if ctx.exists('parallel', 'max_concurrent') else ' (the default)'} "
+            f"while a stage has {widest} voices: they run in {waves} waves instead of together",
+            suggestion=f"set parallel.max_concurrent: {widest} (or keep the cap on purpose for rate limits)",
         )

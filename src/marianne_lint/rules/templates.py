@@ -844,7 +844,9 @@ class InjectionPathTemplate(Rule):
     wrong file (or none) is injected. The names defined are the prompt's
     built-ins and, when the job runs, ``prompt.variables`` (the
     ``mzt validate`` preview renders these paths without the variables). A
-    Jinja syntax error makes the path unusable. ``mzt validate`` never
+    Jinja syntax error makes the path unusable. A ``{workspace}``-style
+    placeholder (validation paths take those) is literal text here, so the
+    path names a folder called ``{workspace}``. ``mzt validate`` never
     parses these paths.
 
     Failing::
@@ -869,11 +871,16 @@ class InjectionPathTemplate(Rule):
     code = "ML507"
     name = "injection-path-template"
     severity = Severity.WARNING
-    summary = "a prelude or cadenza path has a Jinja error or an undefined name"
+    summary = "a prelude or cadenza path has a Jinja error, an undefined name or a {single-brace} placeholder"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         defined = prompt_defined(ctx)
-        for item in _injection_items(ctx):
+        for item in injections(ctx):
+            if not any(marker in item.written for marker in _JINJA_MARKERS):
+                single = _FORMAT_PLACEHOLDER.search(item.written) if "{" in item.written else None
+                if single is not None and single.group(1) in defined:
+                    yield self._single_brace(ctx, item, single.group(1))
+                continue
             parsed = template_parse.parse(item.written)
             span = ctx.key_span(*item.path)
             if not parsed.ok and parsed.error_line:
@@ -894,6 +901,22 @@ class InjectionPathTemplate(Rule):
                     "prompt.variables: it renders as an empty string, so the path points somewhere else",
                     suggestion=f"did you mean '{close}'?" if close else f"define '{name}' under prompt.variables",
                 )
+            single = _FORMAT_PLACEHOLDER.search(item.written)
+            if single is not None and single.group(1) in defined:
+                yield self._single_brace(ctx, item, single.group(1))
+
+    def _single_brace(self, ctx: Context, item: Injection, name: str) -> Finding:
+        return Finding(
+            self.name,
+            ctx.key_span(*item.path),
+            f"{item.label} '{item.written}' writes '{{{name}}}' with single braces: the path is Jinja, where that "
+            f"is literal text, so the path holds the characters '{{{name}}}' and names no file: nothing is injected",
+            suggestion=f"write '{{{{ {name} }}}}'",
+        )
+
+
+#: A ``{name}`` placeholder of Python's str.format, not inside Jinja's ``{{ }}``.
+_FORMAT_PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
 
 
 class CaptureFilesExpression(Rule):
@@ -1721,3 +1744,294 @@ class TemplateBranchUnreachable(Rule):
                     f"{what}{note}: the branch is never rendered",
                     suggestion="raise sheet.total_items to cover every stage (with size: 1), or remove the branch",
                 )
+
+
+class BatchRangeCollapses(Rule):
+    """A batched sheet's prompt reads ``start_item``/``end_item``, which the conductor sets to the sheet number.
+
+    With ``sheet.size`` above 1 each sheet stands for a range of items, and ``mzt validate``'s
+    preview renders ``{{ start_item }}`` to ``{{ end_item }}`` as that range. The conductor's live
+    prompt renderer sets both to ``sheet_num`` instead: sheet 2 of a size-10 score is told to
+    handle item 2 only, and items 11 to 20 are never handled. Use ``size: 1`` with one sheet per
+    item, or compute the range from ``sheet_num`` in the template. Source: the live prompt
+    renderer's behaviour recorded in Marianne's schema notes (batch scores in the movement and
+    composition guides).
+
+    Failing::
+
+        sheet:
+          size: 10
+          total_items: 30
+        prompt:
+          template: "Review items {{ start_item }} to {{ end_item }}."
+
+    Passing::
+
+        sheet:
+          size: 10
+          total_items: 30
+        prompt:
+          template: "Review items {{ (sheet_num - 1) * 10 + 1 }} to {{ sheet_num * 10 }}."
+    """
+
+    code = "ML522"
+    name = "batch-range-collapses"
+    severity = Severity.WARNING
+    summary = "a batched sheet reads start_item/end_item, which the live conductor sets to the sheet number"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        size = ctx.score.sheet.size
+        if not isinstance(size, int) or size <= 1:
+            return
+        own = {str(name) for name in _variables(ctx)}
+        for source in prompt_sources(ctx):
+            parsed = source.parsed
+            if not parsed.ok:
+                continue
+            reads = sorted((line, name) for name, line, _how in parsed.reads
+                           if name in ("start_item", "end_item") and name not in own and name not in parsed.assigned)
+            if not reads:
+                continue
+            line, name = reads[0]
+            yield Finding(
+                self.name,
+                ctx.key_span("sheet", "size"),
+                f"sheet.size is {size}, and {source.where(line)} reads {name}: the conductor renders start_item and "
+                f"end_item as the sheet number, not the sheet's {size} items, so most items are never handled",
+                related=[(template_span(ctx, source, line, needle=name), f"reads {name}")],
+                suggestion="use size: 1 (one sheet per item), or compute the range from sheet_num in the template",
+            )
+            return
+
+
+#: The numbers Marianne renders into a prompt (Jinja's ``+`` of a text and one of them is a TypeError).
+_NUMBER_NAMES_RE = (r"(?:sheet_num|stage|movement|instance|voice|fan_count|total_sheets|total_stages|"
+                    r"start_item|end_item)")
+_TEXT_PLUS_NUMBER = re.compile(
+    rf"""(?:(?:"[^"\n]*"|'[^'\n]*')\s*\+\s*{_NUMBER_NAMES_RE}\b(?!\s*\|)|\b{_NUMBER_NAMES_RE}\s*\+\s*(?:"|'))""")
+_EXPRESSION = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+
+
+class TextPlusNumber(Rule):
+    """The template adds a text and a number with ``+``, which fails when the prompt is rendered.
+
+    ``sheet_num``, ``stage``, ``instance`` and the other counters are integers in the prompt's
+    context. Jinja's ``+`` adds numbers or joins two texts; ``"chapter-" + sheet_num`` raises a
+    type error and the sheet cannot start. Join with ``~`` (which turns both sides into text) or
+    write the number inside the text. Source: the templating patterns of Marianne's plugin
+    reference (string building in templates).
+
+    Failing::
+
+        prompt:
+          template: "Write {{ workspace + '/chapter-' + sheet_num }}.md"
+
+    Passing::
+
+        prompt:
+          template: "Write {{ workspace ~ '/chapter-' ~ sheet_num }}.md"
+    """
+
+    code = "ML523"
+    name = "text-plus-number"
+    severity = Severity.ERROR
+    summary = "the template joins a text and a number with +, a type error when the prompt is rendered"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        own = {str(name) for name in _variables(ctx)}
+        for source in prompt_sources(ctx):
+            text = source.text
+            if "+" not in text or not source.parsed.ok:
+                continue
+            for block in _EXPRESSION.finditer(text):
+                match = _TEXT_PLUS_NUMBER.search(block.group(0))
+                if match is None:
+                    continue
+                number = re.search(_NUMBER_NAMES_RE, match.group(0))
+                if number is not None and number.group(0) in own:
+                    continue
+                line, column = line_and_column(text, block.start() + match.start())
+                yield Finding(
+                    self.name,
+                    template_span(ctx, source, line, column, match.end() - match.start()),
+                    f"{source.where(line)} adds a text and a number ('{match.group(0).strip()}'): "
+                    f"{number.group(0) if number else 'the number'} is an integer, so rendering fails with a type "
+                    "error and the sheet cannot start",
+                    suggestion="join with ~ instead of + (it turns both sides into text)",
+                )
+                return
+
+
+_LOOKUP_BY_VOICE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\[\s*(instance|voice)\s*\]")
+_BRANCH_TAG = re.compile(r"\{%-?\s*(if|elif|else|endif)\b(.*?)-?%\}", re.S)
+_STAGE_TEST = re.compile(r"^\s*(?:stage|movement)\s*==\s*(\d+)\s*$")
+
+
+def _stages_rendering(text: str, offset: int) -> int | str | None:
+    """The stage whose prompt renders ``offset`` of ``text``: a number when an enclosing ``{% if %}``
+    branch tests ``stage == N``, None when no branch encloses it (every stage), "unknown" otherwise."""
+    open_tests: list[str] = []
+    for tag in _BRANCH_TAG.finditer(text, 0, offset):
+        word, test = tag.group(1), tag.group(2)
+        if word == "if":
+            open_tests.append(test)
+        elif word in ("elif", "else") and open_tests:
+            open_tests[-1] = test if word == "elif" else "else"
+        elif word == "endif" and open_tests:
+            open_tests.pop()
+    for test in reversed(open_tests):
+        simple = _STAGE_TEST.match(test)
+        if simple is not None:
+            return int(simple.group(1))
+    return "unknown" if open_tests else None
+
+
+class FanOutLookupMissesVoice(Rule):
+    """A template looks up a mapping by ``instance``, but the mapping has no entry for some voice.
+
+    A stage fanned out to N voices renders its prompt with ``instance`` 1 to N. A lookup such as
+    ``lenses[instance]`` in ``prompt.variables.lenses`` needs a key for every voice: the voice
+    without one renders an undefined value, which Marianne's strict rendering refuses, and that
+    sheet cannot start. Source: the data-structure fan-out pattern of Marianne's plugin reference.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 1
+          fan_out: {1: 4}
+        prompt:
+          variables:
+            lenses: {1: cost, 2: risk, 3: speed}
+          template: "Review for {{ lenses[instance] }}."
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 1
+          fan_out: {1: 4}
+        prompt:
+          variables:
+            lenses: {1: cost, 2: risk, 3: speed, 4: safety}
+          template: "Review for {{ lenses[instance] }}."
+    """
+
+    code = "ML524"
+    name = "fan-out-lookup-misses-voice"
+    severity = Severity.ERROR
+    summary = "a template looks up a mapping by instance, but the mapping has no key for every voice"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        from marianne_lint.rules.support.sheets import sheet_facts
+
+        variables = _variables(ctx)
+        mappings = {str(name): value for name, value in variables.items() if isinstance(value, dict) and value}
+        if not mappings:
+            return
+        by_stage = {meta.stage: meta.fan_count for meta in sheet_facts(ctx).metas.values()}
+        for source in prompt_sources(ctx):
+            if "[" not in source.text or not source.parsed.ok:
+                continue
+            for match in _LOOKUP_BY_VOICE.finditer(source.text):
+                name = match.group(1)
+                mapping = mappings.get(name)
+                if mapping is None or name in source.parsed.assigned:
+                    continue
+                keys = {k for k in mapping if isinstance(k, int) and not isinstance(k, bool)}
+                if not keys:
+                    continue  # text keys: stringified-int-key-lookup and undefined lookups speak
+                stage = _stages_rendering(source.text, match.start())
+                if stage == "unknown":
+                    continue
+                voices = by_stage.get(stage, 1) if isinstance(stage, int) else max(by_stage.values(), default=1)
+                missing = [n for n in range(1, voices + 1) if n not in keys]
+                if not missing:
+                    continue
+                line, column = line_and_column(source.text, match.start())
+                yield Finding(
+                    self.name,
+                    template_span(ctx, source, line, column, match.end() - match.start()),
+                    f"{source.where(line)} looks up {match.group(0)}, but prompt.variables.{name} has no key "
+                    f"{', '.join(map(str, missing[:5]))}{' ...' if len(missing) > 5 else ''} while "
+                    f"{f'stage {stage}' if isinstance(stage, int) else 'a stage'} has {voices} voices: that voice "
+                    "renders an undefined value and cannot start",
+                    related=[(ctx.key_span("prompt", "variables", name), f"the keys of {name}")],
+                    suggestion=f"give prompt.variables.{name} an entry for every voice (1 to {voices})",
+                )
+                break
+
+
+_FAN_COUNT = re.compile(r"\bfan_count\b")
+
+
+class FanCountOutsideFanOut(Rule):
+    """A branch for a stage that is not fanned out reads ``fan_count``, which is 1 there.
+
+    ``fan_count`` is the number of voices of the rendering sheet's *own* stage. In the synthesis
+    stage after a fan-out it is 1, not the size of the fan-out it gathers: ``{% for i in
+    range(1, fan_count + 1) %}`` in that stage's branch lists only the first voice's file, and
+    the synthesis silently leaves the others out. Write the count (or a variable) instead.
+    Reported for ``{% if stage == N %}`` branches of a stage with one voice while another stage
+    is fanned out. Source: the fan-out with synthesis pattern of Marianne's plugin reference and
+    the fan-out variables of its score-writing guide.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 2
+          fan_out: {1: 3}
+          dependencies: {2: [1]}
+        prompt:
+          template: |
+            {% if stage == 1 %}Write draft {{ instance }}.{% else %}{% endif %}
+            {% if stage == 2 %}{% for i in range(1, fan_count + 1) %}Read draft {{ i }}. {% endfor %}{% endif %}
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 2
+          fan_out: {1: 3}
+          dependencies: {2: [1]}
+        prompt:
+          template: |
+            {% if stage == 1 %}Write draft {{ instance }}.{% else %}{% endif %}
+            {% if stage == 2 %}{% for i in range(1, 4) %}Read draft {{ i }}. {% endfor %}{% endif %}
+    """
+
+    code = "ML525"
+    name = "fan-count-outside-fan-out"
+    severity = Severity.WARNING
+    summary = "a branch for a stage with one voice reads fan_count, which counts that stage's own voices: 1"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        from marianne_lint.rules.support.sheets import sheet_facts
+
+        facts = sheet_facts(ctx)
+        if not facts.has_fan_out or "fan_count" in {str(name) for name in _variables(ctx)}:
+            return
+        by_stage = {meta.stage: meta.fan_count for meta in facts.metas.values()}
+        widest = max(by_stage.values())
+        for source in prompt_sources(ctx):
+            if "fan_count" not in source.text or not source.parsed.ok or "fan_count" in source.parsed.assigned:
+                continue
+            for block in _EXPRESSION.finditer(source.text):
+                match = _FAN_COUNT.search(block.group(0))
+                if match is None:
+                    continue
+                offset = block.start() + match.start()
+                stage = _stages_rendering(source.text, offset)
+                if not isinstance(stage, int) or by_stage.get(stage, 0) != 1:
+                    continue
+                line, column = line_and_column(source.text, offset)
+                yield Finding(
+                    self.name,
+                    template_span(ctx, source, line, column, len("fan_count")),
+                    f"{source.where(line)} reads fan_count in the branch for stage {stage}, which has one voice: "
+                    f"fan_count is 1 there (it counts the rendering stage's own voices), not the {widest} of the "
+                    "fan-out before it",
+                    suggestion=f"write the number of voices ({widest}) or a prompt variable instead of fan_count",
+                )
+                return

@@ -1520,3 +1520,170 @@ class PlaceholderInPattern(Rule):
                     suggestion="use a marker without the placeholder, or a content_regex such as '\\d+' for the number",
                 )
                 break
+
+
+class SheetWithoutValidation(Rule):
+    """Some sheets have no validation that applies to them, so they pass whatever they produce.
+
+    Each validation runs only on the sheets its ``condition`` (or ``sheet``) selects; a sheet that
+    none selects counts as fully validated and passes at once, empty output included. This is
+    the per-sheet form of no-validations: usually a stage added later, or a condition written for
+    stage numbers the fan-out changed. Source: the validation-patterns guide of Marianne (a
+    validation for every sheet) and the pre-flight checklist of its plugin reference.
+
+    Failing::
+
+        sheet:
+          size: 1
+          total_items: 2
+        validations:
+          - type: content_contains
+            path: "{workspace}/plan.md"
+            pattern: "## Plan"
+            condition: "sheet_num == 1"
+
+    Passing::
+
+        sheet:
+          size: 1
+          total_items: 2
+        validations:
+          - type: content_contains
+            path: "{workspace}/plan.md"
+            pattern: "## Plan"
+            condition: "sheet_num == 1"
+          - type: content_contains
+            path: "{workspace}/report.md"
+            pattern: "## Report"
+            condition: "sheet_num == 2"
+    """
+
+    code = "ML421"
+    name = "sheet-without-validation"
+    severity = Severity.WARNING
+    summary = "some sheets have no validation that applies to them: they pass whatever they produce"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        rules = ctx.score.validations
+        if not rules:
+            return  # no-validations speaks
+        facts = sheet_facts(ctx)
+        covered: set[int] = set()
+        for sheets in applicability(ctx):
+            covered.update(sheets)
+        uncovered = [number for number in sorted(facts.metas) if number not in covered]
+        if not uncovered or len(uncovered) == len(facts.metas):
+            return  # every sheet is covered, or none is (unreachable-validation-stage and misread-condition speak)
+        stages = sorted({facts.metas[number].stage for number in uncovered})
+        where = ""
+        if facts.has_fan_out:
+            where = f" (stage{'s' if len(stages) > 1 else ''} {', '.join(map(str, stages))})"
+        one = len(uncovered) == 1
+        yield Finding(
+            self.name,
+            ctx.key_span("validations"),
+            f"no validation applies to {sheets_phrase(uncovered)}{where}: "
+            f"{'it passes' if one else 'they pass'} whatever {'it produces' if one else 'they produce'}",
+            suggestion="add a validation whose condition selects those sheets",
+        )
+
+
+#: A regex escape written twice: ``\\\\d`` matches a backslash and a 'd', not a digit.
+_DOUBLE_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)+\\?\\?([dswbDSWB.()\[\]])")
+
+
+class OverEscapedRegex(Rule):
+    """A ``content_regex`` escapes its backslashes twice, so ``\\\\d`` looks for a backslash and a 'd'.
+
+    In single quotes (or a plain scalar) YAML keeps backslashes as written: ``'\\\\d+'`` is the
+    regex ``\\\\d+``, a literal backslash followed by ``d`` characters, never a digit. Only a
+    double-quoted YAML string needs doubled backslashes. The check can then never pass (or, inside
+    an alternation, never takes that branch). Source: the "double-escape regex in YAML" pitfall of
+    Marianne's plugin reference.
+
+    Failing::
+
+        validations:
+          - type: content_regex
+            path: "{workspace}/report.md"
+            pattern: 'Total: \\\\d+'
+
+    Passing::
+
+        validations:
+          - type: content_regex
+            path: "{workspace}/report.md"
+            pattern: 'Total: \\d+'
+    """
+
+    code = "ML422"
+    name = "over-escaped-regex"
+    severity = Severity.WARNING
+    summary = "a content_regex escapes a backslash where it meant a regex escape (\\\\d instead of \\d)"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(ctx.score.validations):
+            pattern = rule.pattern
+            if rule.type != "content_regex" or not isinstance(pattern, str) or "\\\\" not in pattern:
+                continue
+            match = re.search(r"\\\\[dswbDSW]", pattern)
+            if match is None:
+                continue
+            shown = match.group(0)
+            yield Finding(
+                self.name,
+                ctx.key_span("validations", index, "pattern"),
+                f"validation #{index + 1}'s regex holds '{shown}': a literal backslash followed by "
+                f"'{shown[-1]}', not the class \\{shown[-1]}, so it never matches what was meant",
+                suggestion=f"write \\{shown[-1]} (single quotes keep one backslash as it is)",
+            )
+
+
+_HEADING_SPAN = re.compile(r"#{1,6} [^\n]*?(?<!\\)\.[*+]\??[^\n]*#{1,6} ")
+
+
+class RegexDotAcrossLines(Rule):
+    """A ``content_regex`` joins two headings with ``.*``, but ``.`` does not cross line breaks.
+
+    Marianne searches with ``re.MULTILINE`` only: ``.`` matches any character except a line
+    break. ``"## Summary.*## Recommendations"`` looks for both headings on one line and never
+    matches a document where they stand on lines of their own. Add ``(?s)`` at the start, or use
+    ``[\\s\\S]*``, or check each heading with its own validation. Source: the validation
+    anti-patterns of Marianne's plugin reference and the validation engine's flags.
+
+    Failing::
+
+        validations:
+          - type: content_regex
+            path: "{workspace}/report.md"
+            pattern: "## Summary.*## Recommendations"
+
+    Passing::
+
+        validations:
+          - type: content_regex
+            path: "{workspace}/report.md"
+            pattern: "(?s)## Summary.*## Recommendations"
+    """
+
+    code = "ML423"
+    name = "regex-dot-across-lines"
+    severity = Severity.WARNING
+    summary = "a content_regex spans two headings with .*, but . does not match line breaks"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for index, rule in enumerate(ctx.score.validations):
+            pattern = rule.pattern
+            if rule.type != "content_regex" or not isinstance(pattern, str) or "#" not in pattern:
+                continue
+            if "(?s" in pattern or re.search(r"\(\?[a-zA-Z]*s", pattern) or "\\n" in pattern or "\n" in pattern:
+                continue
+            if _HEADING_SPAN.search(pattern) is None:
+                continue
+            yield Finding(
+                self.name,
+                ctx.key_span("validations", index, "pattern"),
+                f"validation #{index + 1}'s regex '{pattern}' spans two headings with '.*', but Marianne searches "
+                "line by line ('.' does not match a line break): headings on lines of their own never match",
+                suggestion="start the pattern with (?s), or check each heading with its own validation",
+            )
