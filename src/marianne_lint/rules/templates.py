@@ -1862,7 +1862,9 @@ class TextPlusNumber(Rule):
                 return
 
 
-_LOOKUP_BY_VOICE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\[\s*(instance|voice)\s*\]")
+#: ``[instance]`` / ``[voice]``, found from its bracket (fast); the name before it is read backwards.
+_BY_VOICE = re.compile(r"\[\s*(?:instance|voice)\s*\]")
+_NAME_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*$")
 _BRANCH_TAG = re.compile(r"\{%-?\s*(if|elif|else|endif)\b(.*?)-?%\}", re.S)
 _STAGE_TEST = re.compile(r"^\s*(?:stage|movement)\s*==\s*(\d+)\s*$")
 
@@ -1933,26 +1935,31 @@ class FanOutLookupMissesVoice(Rule):
         for source in prompt_sources(ctx):
             if "[" not in source.text or not source.parsed.ok:
                 continue
-            for match in _LOOKUP_BY_VOICE.finditer(source.text):
-                name = match.group(1)
+            text = source.text
+            for bracket in _BY_VOICE.finditer(text):
+                before = _NAME_BEFORE.search(text, max(0, bracket.start() - 100), bracket.start())
+                if before is None:
+                    continue
+                name = before.group(1)
                 mapping = mappings.get(name)
                 if mapping is None or name in source.parsed.assigned:
                     continue
                 keys = {k for k in mapping if isinstance(k, int) and not isinstance(k, bool)}
                 if not keys:
                     continue  # text keys: stringified-int-key-lookup and undefined lookups speak
-                stage = _stages_rendering(source.text, match.start())
+                stage = _stages_rendering(text, before.start())
                 if stage == "unknown":
                     continue
                 voices = by_stage.get(stage, 1) if isinstance(stage, int) else max(by_stage.values(), default=1)
                 missing = [n for n in range(1, voices + 1) if n not in keys]
                 if not missing:
                     continue
-                line, column = line_and_column(source.text, match.start())
+                line, column = line_and_column(text, before.start())
+                lookup = text[before.start():bracket.end()]
                 yield Finding(
                     self.name,
-                    template_span(ctx, source, line, column, match.end() - match.start()),
-                    f"{source.where(line)} looks up {match.group(0)}, but prompt.variables.{name} has no key "
+                    template_span(ctx, source, line, column, len(lookup)),
+                    f"{source.where(line)} looks up {lookup}, but prompt.variables.{name} has no key "
                     f"{', '.join(map(str, missing[:5]))}{' ...' if len(missing) > 5 else ''} while "
                     f"{f'stage {stage}' if isinstance(stage, int) else 'a stage'} has {voices} voices: that voice "
                     "renders an undefined value and cannot start",
