@@ -1869,23 +1869,31 @@ _BRANCH_TAG = re.compile(r"\{%-?\s*(if|elif|else|endif)\b(.*?)-?%\}", re.S)
 _STAGE_TEST = re.compile(r"^\s*(?:stage|movement)\s*==\s*(\d+)\s*$")
 
 
-def _stages_rendering(text: str, offset: int) -> int | str | None:
-    """The stage whose prompt renders ``offset`` of ``text``: a number when an enclosing ``{% if %}``
-    branch tests ``stage == N``, None when no branch encloses it (every stage), "unknown" otherwise."""
-    open_tests: list[str] = []
-    for tag in _BRANCH_TAG.finditer(text, 0, offset):
-        word, test = tag.group(1), tag.group(2)
-        if word == "if":
-            open_tests.append(test)
-        elif word in ("elif", "else") and open_tests:
-            open_tests[-1] = test if word == "elif" else "else"
-        elif word == "endif" and open_tests:
-            open_tests.pop()
-    for test in reversed(open_tests):
-        simple = _STAGE_TEST.match(test)
-        if simple is not None:
-            return int(simple.group(1))
-    return "unknown" if open_tests else None
+class _BranchStages:
+    """Which stage renders a place of a template, for places asked in increasing order (one pass)."""
+
+    def __init__(self, text: str) -> None:
+        self._tags = _BRANCH_TAG.finditer(text)
+        self._next = next(self._tags, None)
+        self._open: list[str] = []
+
+    def at(self, offset: int) -> int | str | None:
+        """A number when an enclosing ``{% if %}`` branch tests ``stage == N``, None when no branch
+        encloses ``offset`` (every stage renders it), "unknown" otherwise."""
+        while self._next is not None and self._next.end() <= offset:
+            word, test = self._next.group(1), self._next.group(2)
+            if word == "if":
+                self._open.append(test)
+            elif word in ("elif", "else") and self._open:
+                self._open[-1] = test if word == "elif" else "else"
+            elif word == "endif" and self._open:
+                self._open.pop()
+            self._next = next(self._tags, None)
+        for test in reversed(self._open):
+            simple = _STAGE_TEST.match(test)
+            if simple is not None:
+                return int(simple.group(1))
+        return "unknown" if self._open else None
 
 
 class FanOutLookupMissesVoice(Rule):
@@ -1936,6 +1944,7 @@ class FanOutLookupMissesVoice(Rule):
             if "[" not in source.text or not source.parsed.ok:
                 continue
             text = source.text
+            branches = _BranchStages(text)
             for bracket in _BY_VOICE.finditer(text):
                 before = _NAME_BEFORE.search(text, max(0, bracket.start() - 100), bracket.start())
                 if before is None:
@@ -1947,7 +1956,7 @@ class FanOutLookupMissesVoice(Rule):
                 keys = {k for k in mapping if isinstance(k, int) and not isinstance(k, bool)}
                 if not keys:
                     continue  # text keys: stringified-int-key-lookup and undefined lookups speak
-                stage = _stages_rendering(text, before.start())
+                stage = branches.at(before.start())
                 if stage == "unknown":
                     continue
                 voices = by_stage.get(stage, 1) if isinstance(stage, int) else max(by_stage.values(), default=1)
@@ -2024,12 +2033,13 @@ class FanCountOutsideFanOut(Rule):
         for source in prompt_sources(ctx):
             if "fan_count" not in source.text or not source.parsed.ok or "fan_count" in source.parsed.assigned:
                 continue
+            branches = _BranchStages(source.text)
             for block in _EXPRESSION.finditer(source.text):
                 match = _FAN_COUNT.search(block.group(0))
                 if match is None:
                     continue
                 offset = block.start() + match.start()
-                stage = _stages_rendering(source.text, offset)
+                stage = branches.at(offset)
                 if not isinstance(stage, int) or by_stage.get(stage, 0) != 1:
                     continue
                 line, column = line_and_column(source.text, offset)
