@@ -166,6 +166,7 @@ RULES: list[Rule] = [
     instruments.ProfileMcpNotDisabled(),
     instruments.ProfileMcpCapabilityWithoutFlag(),
     instruments.LearningBackendPartial(),
+    instruments.ProfileResultUnparsed(),
     # -- ML8xx: rules/chaining.py --
     chaining.SelfChainWithoutFresh(),
     chaining.RelativeJobPath(),

@@ -2332,3 +2332,52 @@ class LearningBackendPartial(Rule):
             suggestion="write type: anthropic_api (and the model, temperature and max_tokens you rely on)",
         )
 
+
+
+class ProfileResultUnparsed(Rule):
+    """A profile reads JSON output but never says where the result is in it.
+
+    With ``cli.output.format: json`` Marianne takes the sheet's result from ``result_path``; with
+    ``jsonl`` it takes it from the event named by ``completion_event_type`` (``result_path`` is
+    read inside that event, so it does nothing without one). Without them the
+    whole JSON envelope, or the whole event stream, becomes the result: earlier sheets' outputs
+    (``previous_outputs``) and Marianne's reports hold machine output instead of the agent's
+    answer, and an error the tool reports is not told apart from a result. Every shipped JSON
+    profile sets them. Source: the cli.output sections of Marianne's instrument guide and its
+    instrument-authoring tutorial (JSON and JSONL modes).
+
+    Failing::
+
+        cli:
+          command: {executable: mytool, output_format_flag: "--json"}
+          output: {format: json}
+
+    Passing::
+
+        cli:
+          command: {executable: mytool, output_format_flag: "--json"}
+          output: {format: json, result_path: result}
+    """
+
+    code = "ML737"
+    name = "profile-result-unparsed"
+    severity = Severity.WARNING
+    summary = "JSON output without result_path (or JSONL without completion_event_type): the raw output is the result"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        output = _output(ctx)
+        fmt = output.get("format")
+        if fmt == "json" and not output.get("result_path"):
+            missing, what = "result_path", "the whole JSON document"
+        elif fmt == "jsonl" and not output.get("completion_event_type"):  # result_path reads that event
+            missing, what = "completion_event_type", "the whole event stream"
+        else:
+            return
+        yield Finding(
+            self.name,
+            ctx.key_span("cli", "output", "format"),
+            f"cli.output.format is {fmt} with no {missing}: {what} becomes the sheet's result, so later sheets and "
+            "reports see machine output instead of the agent's answer",
+            suggestion=f"set cli.output.{missing} to where the tool puts its answer",
+        )
