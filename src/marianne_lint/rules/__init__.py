@@ -60,6 +60,7 @@ RULES: list[Rule] = [
     limits.SheetCapBelowJobCap(),
     limits.SettingsWithoutEnabled(),
     limits.ParallelCapBelowFanOut(),
+    limits.ProcessLimitBelowSheetCap(),
     validations.UnreachableValidationStage(),
     validations.MisreadCondition(),
     validations.BlankValidationField(),
@@ -167,6 +168,7 @@ RULES: list[Rule] = [
     instruments.ProfileMcpCapabilityWithoutFlag(),
     instruments.LearningBackendPartial(),
     instruments.ProfileResultUnparsed(),
+    instruments.ProfilePatternTooBroad(),
     # -- ML8xx: rules/chaining.py --
     chaining.SelfChainWithoutFresh(),
     chaining.RelativeJobPath(),

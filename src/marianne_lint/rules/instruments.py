@@ -2381,3 +2381,82 @@ class ProfileResultUnparsed(Rule):
             "reports see machine output instead of the agent's answer",
             suggestion=f"set cli.output.{missing} to where the tool puts its answer",
         )
+
+
+#: What a tool prints when it fails for an ordinary reason: an auth or rate-limit pattern matching
+#: these would class every failure as one.
+_ORDINARY_FAILURES = (
+    "Error: command failed with exit code 1",
+    "Traceback (most recent call last):\n  File \"main.py\", line 3\nValueError: bad input",
+    "FAILED tests/test_app.py::test_parse - AssertionError",
+    "fatal: not a git repository",
+    "Operation timed out after 30 seconds",
+    "error: build failed (1 error, 0 warnings)",
+    "=== 1 failed, 41 passed in 3.2s ===",
+)
+#: Pattern lists whose match changes how a failure is handled, with what a false match costs.
+_CLASSIFYING_PATTERNS = {
+    "auth_error_patterns": "an authentication failure, which fails the sheet at once without a retry",
+    "rate_limit_patterns": "a rate limit, so the sheet waits for the limit to clear instead of retrying",
+}
+
+
+class ProfilePatternTooBroad(Rule):
+    """An auth or rate-limit pattern matches ordinary failures, so every failure is misclassified.
+
+    Marianne checks a failed run's output against ``cli.errors.auth_error_patterns`` first: a
+    match fails the sheet at once, without a retry. A pattern as broad as ``error`` or ``fail``
+    matches a crash, a test failure the agent printed or a timeout message, so transient failures
+    are treated as bad credentials and never retried; a rate-limit pattern that broad makes every
+    failure wait as if rate-limited. Match the tool's own wording (``invalid api key``, ``401``).
+    Reported when a pattern matches one of a few ordinary failure messages. Source: the auth error
+    patterns section of Marianne's instrument-authoring tutorial.
+
+    Failing::
+
+        cli:
+          command: {executable: mytool}
+          output: {}
+          errors:
+            auth_error_patterns: ["error"]
+
+    Passing::
+
+        cli:
+          command: {executable: mytool}
+          output: {}
+          errors:
+            auth_error_patterns: ["(?i)invalid api key", "\\\\b401\\\\b"]
+    """
+
+    code = "ML738"
+    name = "profile-pattern-too-broad"
+    severity = Severity.WARNING
+    summary = "an auth or rate-limit pattern matches ordinary failure messages"
+    kinds = ("instrument",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        errors = _cli_section(ctx).get("errors")
+        if not isinstance(errors, dict):
+            return
+        for key, cost in _CLASSIFYING_PATTERNS.items():
+            patterns = errors.get(key)
+            if not isinstance(patterns, list):
+                continue
+            for index, pattern in enumerate(patterns):
+                if not isinstance(pattern, str) or len(pattern) > 500:
+                    continue
+                try:
+                    compiled = re.compile(pattern)
+                except (re.error, OverflowError, RecursionError):
+                    continue  # profile-pattern-invalid speaks
+                hit = next((text for text in _ORDINARY_FAILURES if compiled.search(text)), None)
+                if hit is None:
+                    continue
+                yield Finding(
+                    self.name,
+                    ctx.key_span("cli", "errors", key, index),
+                    f"{key} pattern '{pattern}' matches an ordinary failure ('{hit.splitlines()[0]}'): every such "
+                    f"failure is taken for {cost}",
+                    suggestion="match the tool's own wording for that case (e.g. 'invalid api key', '429')",
+                )

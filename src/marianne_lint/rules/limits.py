@@ -858,3 +858,49 @@ class ParallelCapBelowFanOut(Rule):
             f"while a stage has {widest} voices: they run in {waves} waves instead of together",
             suggestion=f"set parallel.max_concurrent: {widest} (or keep the cap on purpose for rate limits)",
         )
+
+
+class ProcessLimitBelowSheetCap(Rule):
+    """The conductor allows more sheets at once than child processes.
+
+    Every running sheet is at least one child process (the agent), usually more (its tools, its
+    shell). ``resource_limits.max_processes`` is the ceiling the conductor's backpressure watches:
+    near it, new sheets are held back. With fewer processes than ``max_concurrent_sheets`` the
+    sheet cap can never be reached, and a few busy sheets stall every other job. Keep
+    ``max_processes`` well above the sheet cap (the defaults are 50 and 25). Source: the
+    backpressure section of Marianne's daemon guide.
+
+    Failing::
+
+        max_concurrent_sheets: 20
+        resource_limits:
+          max_processes: 10
+
+    Passing::
+
+        max_concurrent_sheets: 20
+        resource_limits:
+          max_processes: 60
+    """
+
+    code = "ML317"
+    name = "process-limit-below-sheet-cap"
+    severity = Severity.WARNING
+    summary = "resource_limits.max_processes is below max_concurrent_sheets: backpressure holds sheets back"
+    kinds = ("conductor",)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        limits = getattr(ctx.model, "resource_limits", None)
+        processes = getattr(limits, "max_processes", None)
+        sheets = getattr(ctx.model, "max_concurrent_sheets", None)
+        if not isinstance(processes, int) or not isinstance(sheets, int) or processes >= sheets:
+            return
+        if not (ctx.exists("resource_limits", "max_processes") or ctx.exists("max_concurrent_sheets")):
+            return
+        yield Finding(
+            self.name,
+            ctx.first_span(("resource_limits", "max_processes"), ("max_concurrent_sheets",)),
+            f"resource_limits.max_processes is {processes} while max_concurrent_sheets is {sheets}: every sheet is at "
+            "least one child process, so backpressure holds sheets back long before the sheet cap",
+            suggestion=f"raise max_processes well above {sheets} (e.g. {sheets * 3})",
+        )
