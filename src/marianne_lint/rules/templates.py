@@ -846,7 +846,7 @@ class InjectionPathTemplate(Rule):
     ``mzt validate`` preview renders these paths without the variables). A
     Jinja syntax error makes the path unusable. A ``{workspace}``-style
     placeholder (validation paths take those) is literal text here, so the
-    path names a folder called ``{workspace}``. ``mzt validate`` never
+    path holds the characters ``{workspace}`` and names no file. ``mzt validate`` never
     parses these paths.
 
     Failing::
