@@ -1810,6 +1810,18 @@ _NUMBER_NAMES_RE = (r"(?:sheet_num|stage|movement|instance|voice|fan_count|total
 _TEXT_PLUS_NUMBER = re.compile(
     rf"""(?:(?:"[^"\n]*"|'[^'\n]*')\s*\+\s*{_NUMBER_NAMES_RE}\b(?!\s*\|)|\b{_NUMBER_NAMES_RE}\s*\+\s*(?:"|'))""")
 _EXPRESSION = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_NUMBER_AFTER = re.compile(rf"\s*{_NUMBER_NAMES_RE}\b")
+_NUMBER_BEFORE = re.compile(rf"\b{_NUMBER_NAMES_RE}\s*$")
+
+
+def _plus_near_number(text: str) -> bool:
+    """Whether some ``+`` of ``text`` stands next to one of those names (each '+' looked at once)."""
+    at = text.find("+")
+    while at != -1:
+        if _NUMBER_AFTER.match(text, at + 1) or _NUMBER_BEFORE.search(text, max(0, at - 40), at):
+            return True
+        at = text.find("+", at + 1)
+    return False
 
 
 class TextPlusNumber(Rule):
@@ -1841,7 +1853,7 @@ class TextPlusNumber(Rule):
         own = {str(name) for name in _variables(ctx)}
         for source in prompt_sources(ctx):
             text = source.text
-            if "+" not in text or not source.parsed.ok:
+            if "+" not in text or not source.parsed.ok or not _plus_near_number(text):
                 continue
             for block in _EXPRESSION.finditer(text):
                 match = _TEXT_PLUS_NUMBER.search(block.group(0))
