@@ -39,6 +39,14 @@ def commands(ctx: Context) -> Iterator[tuple[int, Any, str]]:
             yield index, rule, rule.command
 
 
+def patterns(ctx: Context, *types: str) -> Iterator[tuple[int, str]]:
+    """Each content validation of ``types`` (default: both) with a text pattern: (index, pattern)."""
+    wanted = types or _CONTENT_TYPES
+    for index, rule in enumerate(ctx.score.validations):
+        if rule.type in wanted and isinstance(rule.pattern, str):
+            yield index, rule.pattern
+
+
 def _condition_span(ctx: Context, index: int) -> Span:
     """Where a validation's applicability is written: its condition, else its sheet, else the item."""
     raw = _raw_rule(ctx, index)
@@ -728,9 +736,8 @@ class RegexMatchesAnything(Rule):
     summary = "a content_regex pattern matches the empty string, so any file passes"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, rule in enumerate(ctx.score.validations):
-            pattern = rule.pattern
-            if rule.type != "content_regex" or not isinstance(pattern, str) or not pattern.strip():
+        for index, pattern in patterns(ctx, "content_regex"):
+            if not pattern.strip():
                 continue
             try:
                 matches_empty = re.search(pattern, "") is not None
@@ -863,9 +870,8 @@ class BackspaceInPattern(Rule):
     fix_summary = 'write "\\\\b" (a word boundary) for each "\\b" in the double-quoted pattern'
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, rule in enumerate(ctx.score.validations):
-            pattern = rule.pattern
-            if rule.type not in _CONTENT_TYPES or not isinstance(pattern, str) or "\b" not in pattern:
+        for index, pattern in patterns(ctx):
+            if "\b" not in pattern:
                 continue
             shown = pattern.replace("\b", "\\b")
             yield Finding(
@@ -1233,9 +1239,8 @@ class RegexInContentContains(Rule):
     fix_summary = "make the validation a `content_regex`"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, rule in enumerate(ctx.score.validations):
-            pattern = rule.pattern
-            if rule.type != "content_contains" or not isinstance(pattern, str) or not looks_like_regex(pattern):
+        for index, pattern in patterns(ctx, "content_contains"):
+            if not looks_like_regex(pattern):
                 continue
             try:
                 re.compile(pattern)
@@ -1450,10 +1455,7 @@ class RegexAlternationOfSections(Rule):
     summary = "a content_regex is 'A|B' of headings, so one section is enough to pass"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, rule in enumerate(ctx.score.validations):
-            pattern = rule.pattern
-            if rule.type != "content_regex" or not isinstance(pattern, str):
-                continue
+        for index, pattern in patterns(ctx, "content_regex"):
             parts = [part.strip() for part in top_level_alternatives(pattern)]
             if len(parts) < 2 or not all(_LITERAL_HEADING.match(part) for part in parts):
                 continue  # alternatives that are patterns themselves ('### Step \\d|### [A-Z]\\w+') are one section
@@ -1503,9 +1505,8 @@ class PlaceholderInPattern(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         names: frozenset[str] | None = None
-        for index, rule in enumerate(ctx.score.validations):
-            pattern = rule.pattern
-            if rule.type not in _CONTENT_TYPES or not isinstance(pattern, str) or "{" not in pattern:
+        for index, pattern in patterns(ctx):
+            if "{" not in pattern:
                 continue
             if names is None:
                 names = validation_names(ctx)
@@ -1620,9 +1621,8 @@ class OverEscapedRegex(Rule):
     summary = "a content_regex escapes a backslash where it meant a regex escape (\\\\d instead of \\d)"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, rule in enumerate(ctx.score.validations):
-            pattern = rule.pattern
-            if rule.type != "content_regex" or not isinstance(pattern, str) or "\\\\" not in pattern:
+        for index, pattern in patterns(ctx, "content_regex"):
+            if "\\\\" not in pattern:
                 continue
             match = re.search(r"\\\\[dswbDSW]", pattern)
             if match is None:
@@ -1670,9 +1670,8 @@ class RegexDotAcrossLines(Rule):
     summary = "a content_regex spans two headings with .*, but . does not match line breaks"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for index, rule in enumerate(ctx.score.validations):
-            pattern = rule.pattern
-            if rule.type != "content_regex" or not isinstance(pattern, str) or "#" not in pattern:
+        for index, pattern in patterns(ctx, "content_regex"):
+            if "#" not in pattern:
                 continue
             if len(pattern) > 2000:
                 continue  # not a pair of headings; and the search below is quadratic in the length
