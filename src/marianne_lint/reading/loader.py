@@ -100,29 +100,21 @@ def _point(mark: Any, lines: _EditorLines | None = None) -> Span:
 
 
 def _events(text: str, pure: bool = False) -> Iterator[Any]:
-    if pure:
-        from ruamel.yaml import YAML
-
-        yield from YAML(typ="safe", pure=True).parse(text)
-        return
-    try:
-        from _ruamel_yaml_clibz import CParser
-    except ImportError:
+    """The parser's events for ``text``: from the C parser (each event fetched by C, no Python
+    frame per event) unless ``pure`` or the extension is missing."""
+    if not pure:
         try:
-            from _ruamel_yaml import CParser
+            from _ruamel_yaml_clibz import CParser
         except ImportError:
-            CParser = None  # noqa: N806
-    if CParser is not None:
-        parser = CParser(text)
-        while True:
-            event = parser.get_event()
-            if event is None:
-                return
-            yield event
-    else:  # pragma: no cover - exercised only without a C extension
-        from ruamel.yaml import YAML
+            try:
+                from _ruamel_yaml import CParser
+            except ImportError:
+                CParser = None  # noqa: N806
+        if CParser is not None:
+            return iter(CParser(text).get_event, None)
+    from ruamel.yaml import YAML
 
-        yield from YAML(typ="safe", pure=True).parse(text)
+    return iter(YAML(typ="safe", pure=True).parse(text))
 
 
 class _Frame:
