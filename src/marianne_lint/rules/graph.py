@@ -830,9 +830,8 @@ class ParallelWithoutIndependentSheets(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         model = ctx.score
-        if not model.parallel.enabled or model.sheet.dependencies or sheet_facts(ctx).has_fan_out:
-            return
-        if sheet_facts(ctx).total_sheets < 2:
+        facts = sheet_facts(ctx)
+        if not model.parallel.enabled or model.sheet.dependencies or facts.has_fan_out or facts.total_sheets < 2:
             return
         yield Finding(
             self.name,

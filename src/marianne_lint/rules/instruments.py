@@ -1242,7 +1242,7 @@ _BACKEND_ERA_KEYS = ("skip_permissions", "disable_mcp", "allowed_tools", "output
                      "system_prompt_file", "cli_extra_args")
 
 
-def _instrument_config_places(ctx: Context) -> Iterator[tuple[tuple[Any, ...], str, dict[Any, Any]]]:
+def instrument_config_places(ctx: Context) -> Iterator[tuple[tuple[Any, ...], str, dict[Any, Any]]]:
     """Every ``instrument_config``-like mapping of a score: (data path, label, mapping)."""
     data = ctx.data if isinstance(ctx.data, dict) else {}
     top = data.get("instrument_config")
@@ -1332,7 +1332,7 @@ class InstrumentConfigIgnoredKey(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         if _names_claude_cli(ctx):
             return  # the legacy backend itself: left to the backend rules
-        for path, label, mapping in _instrument_config_places(ctx):
+        for path, label, mapping in instrument_config_places(ctx):
             for key in mapping:
                 if key not in _BACKEND_ERA_KEYS:
                     meant = _misspelt_config_key(key, mapping)
@@ -1551,6 +1551,16 @@ def _cli_section(ctx: Context) -> dict[Any, Any]:
     return cli if isinstance(cli, dict) else {}
 
 
+def _command(ctx: Context) -> dict[Any, Any]:
+    command = _cli_section(ctx).get("command")
+    return command if isinstance(command, dict) else {}
+
+
+def _output(ctx: Context) -> dict[Any, Any]:
+    output = _cli_section(ctx).get("output")
+    return output if isinstance(output, dict) else {}
+
+
 def _is_raw_shell(ctx: Context) -> bool:
     """A profile that runs the prompt as a program (``raw_prompt``): no model, no rate limits, no tokens."""
     return ctx.raw("raw_prompt") is True
@@ -1654,8 +1664,8 @@ class ProfileCostUntracked(Rule):
                 "cost limits) has nothing to count for this instrument",
                 suggestion="list the models with context_window and cost_per_1k_input/output",
             )
-        output = _cli_section(ctx).get("output")
-        if not isinstance(output, dict) or output.get("format") not in ("json", "jsonl"):
+        output = _output(ctx)
+        if output.get("format") not in ("json", "jsonl"):
             return
         missing = [key for key in ("input_tokens_path", "output_tokens_path") if not output.get(key)]
         if missing:
@@ -1841,8 +1851,8 @@ class ProfileWithoutAutoApprove(Rule):
     kinds = ("instrument",)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        command = _cli_section(ctx).get("command")
-        if ctx.raw("kind") != "cli" or not isinstance(command, dict):
+        command = _command(ctx)
+        if ctx.raw("kind") != "cli" or not command:
             return
         executable = command.get("executable")
         program = executable.rsplit("/", 1)[-1] if isinstance(executable, str) else ""
@@ -1971,16 +1981,6 @@ class LegacyBackend(Rule):
             + (" (the native claude_cli, not the claude-code profile)" if kind == CLAUDE_CLI else ""),
             suggestion="write instrument: (e.g. claude-code) with instrument_config instead of backend:",
         )
-
-
-def _command(ctx: Context) -> dict[Any, Any]:
-    command = _cli_section(ctx).get("command")
-    return command if isinstance(command, dict) else {}
-
-
-def _output(ctx: Context) -> dict[Any, Any]:
-    output = _cli_section(ctx).get("output")
-    return output if isinstance(output, dict) else {}
 
 
 class ProfileSuccessCodesWithoutZero(Rule):

@@ -502,30 +502,21 @@ class CommandTimeoutDefault(Rule):
 #: What Marianne's shipped claude-code profile charges per 1,000 input and output tokens for its
 #: Opus models; its Sonnet prices are cost_limits' defaults, its Haiku prices are lower.
 _OPUS_RATES = (0.015, 0.075)
-#: Where a score names the model its sheets run (the instrument's ``model``, the legacy backend's).
-_MODEL_PATHS: tuple[tuple[str, ...], ...] = (
-    ("instrument_config", "model"), ("backend", "cli_model"), ("backend", "model"),
-)
+#: The legacy backend's model fields (the instrument's ``model`` is read from every instrument_config).
+_BACKEND_MODELS = ("cli_model", "model")
 
 
 def _models(ctx: Context) -> list[tuple[tuple[Any, ...], str]]:
-    """(data path, model) of every model the score writes, top level, per movement and per sheet."""
-    out: list[tuple[tuple[Any, ...], str]] = []
-    for path in _MODEL_PATHS:
-        value = ctx.raw(*path)
+    """(data path, model) of every model the score writes: each instrument_config (top level,
+    movements, aliases, per sheet) and the legacy backend's."""
+    from marianne_lint.rules.instruments import instrument_config_places
+
+    out = [((*path, "model"), mapping["model"]) for path, _label, mapping in instrument_config_places(ctx)
+           if isinstance(mapping.get("model"), str) and mapping["model"]]
+    for key in _BACKEND_MODELS:
+        value = ctx.raw("backend", key)
         if isinstance(value, str) and value:
-            out.append((path, value))
-    for group, entries in (("movements", ctx.raw("movements")),
-                           ("sheet", ctx.raw("sheet", "per_sheet_instrument_config"))):
-        if not isinstance(entries, dict):
-            continue
-        for key, entry in entries.items():
-            config = entry.get("instrument_config") if group == "movements" and isinstance(entry, dict) else entry
-            value = config.get("model") if isinstance(config, dict) else None
-            if isinstance(value, str) and value:
-                where = ("movements", key, "instrument_config", "model") if group == "movements" else (
-                    "sheet", "per_sheet_instrument_config", key, "model")
-                out.append((where, value))
+            out.append((("backend", key), value))
     return out
 
 

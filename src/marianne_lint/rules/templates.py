@@ -27,6 +27,7 @@ from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import Context, Rule
 from marianne_lint.rules.support import format_fields, template_parse
+from marianne_lint.rules.support.branches import BranchStages
 from marianne_lint.rules.support.prompt_sources import PromptSource, prompt_sources, template_file_unread
 from marianne_lint.rules.support.sheets import (
     VALIDATION_BUILTINS,
@@ -1546,8 +1547,9 @@ class SheetNumBranchAfterFanOut(Rule):
 _STRING_KEY = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\[\s*([A-Za-z_][A-Za-z0-9_]*)\s*\|\s*string\s*\]")
 #: The end of such a lookup: found fast (it starts at a literal '|'), so long templates are scanned once.
 _STRING_KEY_END = re.compile(r"\|\s*string\s*\]")
+#: The built-ins Marianne renders into a prompt as integers.
 _NUMBER_NAMES = frozenset({"instance", "voice", "stage", "movement", "sheet_num", "fan_count", "voice_count",
-                           "total_sheets", "total_stages"})
+                           "total_sheets", "total_stages", "start_item", "end_item"})
 
 
 def _int_like(key: Any) -> bool:
@@ -1804,9 +1806,8 @@ class BatchRangeCollapses(Rule):
             return
 
 
-#: The numbers Marianne renders into a prompt (Jinja's ``+`` of a text and one of them is a TypeError).
-_NUMBER_NAMES_RE = (r"(?:sheet_num|stage|movement|instance|voice|fan_count|total_sheets|total_stages|"
-                    r"start_item|end_item)")
+#: Those names as a pattern (Jinja's ``+`` of a text and one of them is a TypeError).
+_NUMBER_NAMES_RE = "(?:" + "|".join(sorted(_NUMBER_NAMES, key=len, reverse=True)) + ")"
 _TEXT_PLUS_NUMBER = re.compile(
     rf"""(?:(?:"[^"\n]*"|'[^'\n]*')\s*\+\s*{_NUMBER_NAMES_RE}\b(?!\s*\|)|\b{_NUMBER_NAMES_RE}\s*\+\s*(?:"|'))""")
 _EXPRESSION = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
@@ -1877,37 +1878,6 @@ class TextPlusNumber(Rule):
 #: ``[instance]`` / ``[voice]``, found from its bracket (fast); the name before it is read backwards.
 _BY_VOICE = re.compile(r"\[\s*(?:instance|voice)\s*\]")
 _NAME_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*$")
-_BRANCH_TAG = re.compile(r"\{%-?\s*(if|elif|else|endif)\b(.*?)-?%\}", re.S)
-_STAGE_TEST = re.compile(r"^\s*(?:stage|movement)\s*==\s*(\d+)\s*$")
-
-
-class _BranchStages:
-    """Which stage renders a place of a template, for places asked in increasing order (one pass)."""
-
-    def __init__(self, text: str) -> None:
-        self._tags = _BRANCH_TAG.finditer(text)
-        self._next = next(self._tags, None)
-        self._open: list[str] = []
-
-    def at(self, offset: int) -> int | str | None:
-        """A number when an enclosing ``{% if %}`` branch tests ``stage == N``, None when no branch
-        encloses ``offset`` (every stage renders it), "unknown" otherwise."""
-        while self._next is not None and self._next.end() <= offset:
-            word, test = self._next.group(1), self._next.group(2)
-            if word == "if":
-                self._open.append(test)
-            elif word in ("elif", "else") and self._open:
-                self._open[-1] = test if word == "elif" else "else"
-            elif word == "endif" and self._open:
-                self._open.pop()
-            self._next = next(self._tags, None)
-        for test in reversed(self._open):
-            simple = _STAGE_TEST.match(test)
-            if simple is not None:
-                return int(simple.group(1))
-        return "unknown" if self._open else None
-
-
 class FanOutLookupMissesVoice(Rule):
     """A template looks up a mapping by ``instance``, but the mapping has no entry for some voice.
 
@@ -1956,7 +1926,7 @@ class FanOutLookupMissesVoice(Rule):
             if "[" not in source.text or not source.parsed.ok:
                 continue
             text = source.text
-            branches = _BranchStages(text)
+            branches = BranchStages(text)
             for bracket in _BY_VOICE.finditer(text):
                 before = _NAME_BEFORE.search(text, max(0, bracket.start() - 100), bracket.start())
                 if before is None:
@@ -2045,7 +2015,7 @@ class FanCountOutsideFanOut(Rule):
         for source in prompt_sources(ctx):
             if "fan_count" not in source.text or not source.parsed.ok or "fan_count" in source.parsed.assigned:
                 continue
-            branches = _BranchStages(source.text)
+            branches = BranchStages(source.text)
             for block in _EXPRESSION.finditer(source.text):
                 match = _FAN_COUNT.search(block.group(0))
                 if match is None:

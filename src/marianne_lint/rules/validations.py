@@ -11,6 +11,7 @@ from typing import Any
 from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import Context, Rule, per_document
+from marianne_lint.rules.support.branches import CHAIN_TAG, SIMPLE_TEST
 from marianne_lint.rules.support.conditions import sheets_where, split
 from marianne_lint.rules.support.sheets import SheetFacts, sheet_facts, sheets_phrase, validation_names
 from marianne_lint.rules.support.workspace import workspace
@@ -1262,8 +1263,6 @@ class RegexInContentContains(Rule):
             )
 
 
-_CHAIN_TAG = re.compile(r"\{%-?\s*(if|elif|else|endif|for|endfor)\b(.*?)-?%\}", re.S)
-_SIMPLE_TEST = re.compile(r"^\s*(stage|movement|sheet_num)\s*(==|!=|>=|<=|>|<)\s*(\d+)\s*$")
 _COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">=": lambda a, b: a >= b,
             "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, "<": lambda a, b: a < b}
 
@@ -1276,7 +1275,7 @@ def _first_sheet_branches(template: str) -> tuple[str, str] | None:
     depth = 0
     at = 0
     state: list[str] = []  # per open top-level chain: "taking", "skipping", "done"
-    for match in _CHAIN_TAG.finditer(template):
+    for match in CHAIN_TAG.finditer(template):
         word, rest = match.group(1), match.group(2)
         piece = template[at:match.start()]
         at = match.end()
@@ -1291,7 +1290,7 @@ def _first_sheet_branches(template: str) -> tuple[str, str] | None:
         if word in ("if", "for"):
             depth += 1
             if depth == 1 and word == "if":
-                test = _SIMPLE_TEST.match(rest)
+                test = SIMPLE_TEST.match(rest)
                 if test is None:
                     return None
                 state.append("taking" if _COMPARE[test.group(2)](1, int(test.group(3))) else "skipping")
@@ -1305,7 +1304,7 @@ def _first_sheet_branches(template: str) -> tuple[str, str] | None:
             elif word == "else":
                 state[-1] = "taking"
             else:
-                test = _SIMPLE_TEST.match(rest)
+                test = SIMPLE_TEST.match(rest)
                 if test is None:
                     return None
                 state[-1] = "taking" if _COMPARE[test.group(2)](1, int(test.group(3))) else "skipping"
