@@ -11,6 +11,8 @@ import pytest
 import marianne_lint
 from marianne_lint import Config, ConfigError, Diagnostic, LintError, Severity, lint_paths, lint_text
 from marianne_lint.commands import lint as cli
+from marianne_lint.diagnostics import Fix, Related
+from marianne_lint.reading.positions import Span
 
 CYCLIC = """\
 name: cyclic
@@ -50,6 +52,15 @@ def test_a_diagnostic_is_frozen_and_typed() -> None:
     names = [field.name for field in dataclasses.fields(Diagnostic)]
     assert names == ["path", "line", "column", "end_line", "end_column", "code", "rule", "severity", "message",
                      "related", "suggestion", "url", "fix"]
+
+
+def test_diagnostic_at_sets_every_field_as_the_constructor_does() -> None:
+    fix = Fix("f", "safe", ())
+    made = Diagnostic.at("p.yaml", Span(1, 2, 3, 4), "ML101", "schema-unknown-key", Severity.INFO, "m",
+                         (Related("q.yaml", 5, 6, "r"),), "s", fix)
+    assert made == Diagnostic("p.yaml", 1, 2, 3, 4, "ML101", "schema-unknown-key", Severity.INFO, "m",
+                              (Related("q.yaml", 5, 6, "r"),), "s", fix=fix)
+    assert made.url.endswith("#schema-unknown-key") and hash(made) == hash(dataclasses.replace(made))
 
 
 def test_findings_are_sorted_as_the_command_line_prints_them() -> None:

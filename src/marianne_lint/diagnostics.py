@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 from enum import IntEnum
 from typing import Literal
 
@@ -30,9 +31,8 @@ class Severity(IntEnum):
     WARNING = 1
     ERROR = 2
 
-    @property
-    def label(self) -> str:
-        return self.name.lower()
+    label: str
+    """``error``, ``warning`` or ``info``: a plain attribute of each member (a report reads it per finding)."""
 
     @classmethod
     def parse(cls, text: str) -> Severity:
@@ -40,6 +40,10 @@ class Severity(IntEnum):
             return cls[text.strip().upper()]
         except KeyError:
             raise ValueError(f"unknown severity {text!r} (expected error, warning or info)") from None
+
+
+for _member in Severity:
+    _member.label = _member.name.lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +128,23 @@ class Diagnostic:
     def at(cls, path: str, span: Span, code: str, rule: str, severity: Severity, message: str,
            related: tuple[Related, ...] = (), suggestion: str | None = None, fix: Fix | None = None) -> Diagnostic:
         """A finding over ``span``."""
-        return cls(path, span.line, span.column, span.end_line, span.end_column, code, rule, severity, message,
-                   related, suggestion, rule_url(rule), fix)
+        # What the frozen dataclass's __init__ does (one object.__setattr__ per field), at half the
+        # cost: the pipeline makes one Diagnostic per finding, and a file may hold 200,000.
+        made = _new(cls)
+        _SET_PATH(made, path)
+        _SET_LINE(made, span[0])
+        _SET_COLUMN(made, span[1])
+        _SET_END_LINE(made, span[2])
+        _SET_END_COLUMN(made, span[3])
+        _SET_CODE(made, code)
+        _SET_RULE(made, rule)
+        _SET_SEVERITY(made, severity)
+        _SET_MESSAGE(made, message)
+        _SET_RELATED(made, related)
+        _SET_SUGGESTION(made, suggestion)
+        _SET_URL(made, rule_url(rule))
+        _SET_FIX(made, fix)
+        return made
 
     @property
     def span(self) -> Span:
@@ -136,6 +155,13 @@ class Diagnostic:
 
     def with_severity(self, severity: Severity) -> Diagnostic:
         return replace(self, severity=severity)
+
+
+_new = object.__new__
+(_SET_PATH, _SET_LINE, _SET_COLUMN, _SET_END_LINE, _SET_END_COLUMN, _SET_CODE, _SET_RULE, _SET_SEVERITY,
+ _SET_MESSAGE, _SET_RELATED, _SET_SUGGESTION, _SET_URL, _SET_FIX) = (
+    Diagnostic.__dict__[f.name].__set__ for f in fields(Diagnostic)
+)
 
 
 @dataclass(slots=True)
@@ -150,7 +176,7 @@ class Finding:
     rule: str
     span: Span
     message: str
-    related: list[tuple[Span, str]] = field(default_factory=list)
+    related: Sequence[tuple[Span, str]] = ()
     suggestion: str | None = None
     severity: Severity | None = None
     """Overrides the rule's default severity for this one finding."""

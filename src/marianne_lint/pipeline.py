@@ -17,7 +17,7 @@ from marianne_lint.config import Config
 from marianne_lint.diagnostics import Diagnostic, Finding, Related, Severity
 from marianne_lint.reading import kinds as kind_detection
 from marianne_lint.reading.loader import Limits, Loaded, load
-from marianne_lint.reading.positions import Span, editor_lines, place
+from marianne_lint.reading.positions import Span, line_texts, place
 from marianne_lint.reading.source import Source, read_path, read_stdin, too_big
 from marianne_lint.rules.base import Context
 from marianne_lint.suppression import parse as parse_suppressions
@@ -263,7 +263,7 @@ def finish(prepared: Prepared, settings: Settings) -> Result:
     suppressions = parse_suppressions(source.text, text_spans) if source.text is not None else None
     # The file's lines (to keep positions inside it and quote them), split only when needed.
     needed = prepared.findings or (suppressions is not None and suppressions.directives)
-    table = [text for _, text in editor_lines(source.text)] if source.text is not None and needed else None
+    table = line_texts(source.text) if source.text is not None and needed else None
     out: list[Diagnostic] = []
     for finding in prepared.findings:
         diagnostic = _diagnostic(source.path, finding, settings, table)

@@ -78,11 +78,12 @@ def build(kind: str, data: Any, root: PNode | None, text: str = "") -> Built:
         mapper = _ErrorMapper(model_cls, data, root, text, kind)
         findings: list[Finding] = []
         seen: set[tuple[str, Span, str]] = set()
-        errors = exc.errors(include_url=False)
+        errors: list[Any] = exc.errors(include_url=False)
         for error in errors:
             if error["type"] == "missing" and error["loc"]:
                 mapper.missing.setdefault(tuple(error["loc"][:-1]), []).append(error["loc"][-1])
-        for error in errors:
+        for number, error in enumerate(errors):
+            errors[number] = None  # let each error go once mapped: a file may hold 200,000 of them
             finding = mapper.finding(error)
             marker = (finding.rule, finding.span, finding.message)
             if marker not in seen:
@@ -216,8 +217,10 @@ class _ErrorMapper:
         """How many did-you-mean guesses were made (they stop at :data:`MAX_GUESSES`)."""
         self._sections: dict[Path, tuple[str, list[str], str]] = {}
         self._parents: dict[Path, PNode | None] = {}
-        self._listed: dict[Path, tuple[int, int]] = {}
-        """Parent path -> (unknown keys given the list of allowed keys, the line of the first)."""
+        self._listed: dict[Path, tuple[int, str]] = {}
+        """Parent path -> (unknown keys given the list of allowed keys, the help that points back to the
+        first of them)."""
+        self._key_index = key_index(model_cls)
 
     # -- paths and positions ----------------------------------------------------------------------
     def dotted(self, loc: Path) -> str:
@@ -384,14 +387,18 @@ class _ErrorMapper:
             sure = close[0] in missing or difflib.SequenceMatcher(None, str(key), close[0]).ratio() >= RENAME_CUTOFF
             fix = self._rename(loc, close[0]) if sure else None
         else:
-            elsewhere = [p for p in key_index(self.model_cls).get(str(key), ()) if p != str(key)]
+            written = str(key)
+            elsewhere = [p for p in self._key_index.get(written, ()) if p != written]
             if elsewhere:
                 suggestion = f"'{key}' belongs under {elsewhere[0].rsplit('.', 1)[0]}: {elsewhere[0]}"
             elif allowed:
-                count, first = self._listed.get(parent, (0, span.line))
-                self._listed[parent] = (count + 1, first)
+                listed = self._listed.get(parent)
+                if listed is None:
+                    listed = (0, f"the allowed keys here are listed at line {span.line}")
+                count, pointer = listed
+                self._listed[parent] = (count + 1, pointer)
                 # past a few, the list of allowed keys points back to where it was given first
-                suggestion = listing if count < MAX_LISTINGS else f"the allowed keys here are listed at line {first}"
+                suggestion = listing if count < MAX_LISTINGS else pointer
         return Finding("schema-unknown-key", span, message, suggestion=suggestion, fix=fix)
 
     def _value_at(self, loc: Path) -> Any:

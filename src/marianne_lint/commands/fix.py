@@ -135,13 +135,13 @@ def apply_fixes(run: Run, settings: Settings, *, kind: str | None, unsafe: bool,
 
 def _replace_findings(run: Run, replaced: dict[str, tuple[list[Diagnostic], str]]) -> None:
     """The run's findings and quoted lines of the fixed files become those of their fixed texts."""
-    from marianne_lint.reading.positions import editor_lines
+    from marianne_lint.reading.positions import line_texts
 
     kept = [d for d in run.diagnostics if d.path not in replaced]
     run.lines = {key: line for key, line in run.lines.items() if key[0] not in replaced}
     for shown, (diagnostics, text) in replaced.items():
         kept.extend(diagnostics)
-        table = [line for _, line in editor_lines(text.removeprefix("\ufeff"))] if diagnostics else []
+        table = line_texts(text.removeprefix("\ufeff")) if diagnostics else []
         for d in diagnostics:
             if 0 < d.line <= len(table):
                 run.lines[(shown, d.line)] = table[d.line - 1]

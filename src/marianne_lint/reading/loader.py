@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from marianne_lint.diagnostics import Finding, Fix
@@ -117,6 +118,10 @@ def _events(text: str, pure: bool = False) -> Iterator[Any]:
     return iter(YAML(typ="safe", pure=True).parse(text))
 
 
+#: ``Span(*fields)`` made in C (NamedTuple's ``__new__`` is a Python function).
+_new_span: Callable[[tuple[int, int, int, int]], Span] = partial(tuple.__new__, Span)
+
+
 class _Frame:
     __slots__ = ("anchor", "items", "kind", "node", "pairs", "path", "pending", "size", "tag")
 
@@ -162,16 +167,18 @@ class _Composer:
     # -- entry ------------------------------------------------------------------------------------
     def run(self) -> Loaded:
         from ruamel.yaml.error import MarkedYAMLError, YAMLError
+        from ruamel.yaml.events import ScalarEvent
         from ruamel.yaml.reader import ReaderError
 
         documents = 0
         try:
             scalar = self._scalar
             for event in _events(self.text, self.pure):
-                name = type(event).__name__
-                if name == "ScalarEvent":  # most events: straight to the handler
+                if type(event) is ScalarEvent:  # most events: straight to the handler
                     scalar(event)
-                elif name == "DocumentStartEvent":
+                    continue
+                name = type(event).__name__
+                if name == "DocumentStartEvent":
                     documents += 1
                     if documents > 1:
                         raise LoadStop(
@@ -224,7 +231,7 @@ class _Composer:
         if exc.context_mark is not None and exc.problem_mark is not None:
             ctx = self._point(exc.context_mark)
             if ctx != span:
-                finding.related.append((ctx, context or "the construct started here"))
+                finding.related = [(ctx, context or "the construct started here")]
         if "\t" in self._line_text(span.line):
             finding.suggestion = "YAML does not allow tab characters for indentation; indent with spaces"
         return finding
@@ -299,7 +306,11 @@ class _Composer:
     def _scalar(self, event: Any) -> None:
         if self.lines is None:
             start, end = event.start_mark, event.end_mark
-            span = Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+            line = start.line + 1
+            # one int for both lines of a one-line scalar, and no Python-level NamedTuple.__new__:
+            # a generated file may hold millions of scalars
+            span = _new_span((line, start.column + 1, line if end.line == start.line else end.line + 1,
+                              end.column + 1))
         else:
             span = self._span(event.start_mark, event.end_mark)
         node = PNode(span, SCALAR)
@@ -466,11 +477,9 @@ class _Composer:
             keys[key] = key_node
             values[key] = value_node
         merged_keys = set(data)
-        seen: dict[Any, tuple[PNode, PNode]] = {}
         for key, key_node, value, value_node in own:
-            if key in seen:
-                self._duplicate(frame, key, seen[key], key_node, len(frame.pairs))
-            seen[key] = (key_node, value_node)
+            if key in keys and key not in merged_keys:  # an earlier pair of this mapping wrote it
+                self._duplicate(frame, key, (keys[key], values[key]), key_node, len(frame.pairs))
             # Plain dict assignment, as Marianne's loader does: a later equal key
             # (also 1 and true) replaces the value and keeps the first key's place.
             data[key] = value

@@ -61,6 +61,16 @@ def editor_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def line_texts(text: str) -> list[str]:
+    """The text of each line, as :func:`editor_lines` breaks them, without their offsets."""
+    if "\r" in text:
+        return [line for _, line in editor_lines(text)]
+    lines = text.split("\n")
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 #: The last text :func:`editor_lines` split, with its lines (callers only read them).
 _LAST_LINES: tuple[str, list[tuple[int, str]]] | None = None
 
@@ -74,6 +84,11 @@ def place(text: str, index: int) -> tuple[int, int]:
     """The 1-based (line, column) of character ``index`` as editors count (see :func:`editor_lines`)."""
     line = text.count("\n", 0, index) + text.count("\r", 0, index) - text.count("\r\n", 0, index) + 1
     return line, index - line_start(text, index) + 1
+
+
+#: The one empty set every node starts with (since Python 3.10 each ``frozenset()`` is a new
+#: 216-byte object, and a generated file may hold millions of nodes).
+_NO_KEYS: Final[frozenset[Any]] = frozenset()
 
 
 class PNode:
@@ -90,7 +105,7 @@ class PNode:
         self.note: str | None = None  # scalar: how YAML 1.1 read it differently from 1.2
         self.style: str | None = None  # scalar: None plain, or the quote/block indicator
         self.text: str | None = None  # scalar: the text as written
-        self.merged: frozenset[Any] = frozenset()  # mapping: keys that came from a merge key
+        self.merged: frozenset[Any] = _NO_KEYS  # mapping: keys that came from a merge key
         self._index: _KeyIndex | None = None  # mapping: built on the first look-up
 
     def child(self, step: Any) -> tuple[PNode | None, PNode | None]:
@@ -99,15 +114,18 @@ class PNode:
             if isinstance(step, int) and not isinstance(step, bool) and 0 <= step < len(self.items):
                 return None, self.items[step]
             return None, None
-        if self.kind != MAP or self.values is None or self.keys is None:
+        values, keys = self.values, self.keys
+        if self.kind != MAP or values is None or keys is None:
             return None, None
+        if type(step) is str and step in values:  # the usual look-up: the very text of a key, no index needed
+            return keys[step], values[step]
         index = self._index
-        if index is None or index.size != len(self.values):
-            index = self._index = _KeyIndex(self.values)
+        if index is None or index.size != len(values):
+            index = self._index = _KeyIndex(values)
         key = index.find(step)
         if key is _MISSING:
             return None, None
-        return self.keys[key], self.values[key]
+        return keys[key], values[key]
 
     def locate(self, path: Path) -> Located:
         """Follow ``path`` as far as it exists in the file."""

@@ -7,15 +7,16 @@ from marianne_lint.report import Report, printable, summary_lines
 from marianne_lint.report.concise_format import line_of
 
 
-def _excerpt(d: Diagnostic, text: str) -> list[str]:
+def _excerpt(d: Diagnostic, text: str) -> str:
+    """The source line under a finding, with a caret under its stretch (three lines in one string)."""
     number = str(d.line)
     pad = " " * len(number)
     shown = (text.expandtabs(1) if "\t" in text else text).rstrip()
-    start = max(d.column - 1, 0)
-    room = max(len(shown) - start, 1)
+    start = d.column - 1 if d.column > 1 else 0
+    room = len(shown) - start if len(shown) - start > 1 else 1
     width = d.end_column - d.column if d.end_line == d.line and d.end_column > d.column else room
-    width = max(1, min(width, room))
-    return [f"{pad} |", f"{number} | {shown}", f"{pad} | {' ' * start}{'^' * width}"]
+    width = 1 if width < 1 else room if width > room else width
+    return f"{pad} |\n{number} | {shown}\n{pad} | {' ' * start}{'^' * width}"
 
 
 #: A help text at least this long is printed once per file; later findings with the same help point
@@ -30,7 +31,7 @@ def render(report: Report) -> str:
         out.append(line_of(d, report.applicable(d)))
         text = report.lines.get((d.path, d.line))
         if text is not None:
-            out.extend(_excerpt(d, text))
+            out.append(_excerpt(d, text))
         for related in d.related:
             out.append(f"  = related: {printable(related.path)}:{related.line}:{related.column}: "
                        f"{printable(related.message)}")

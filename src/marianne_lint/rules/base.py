@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
 
 from marianne_lint.diagnostics import Edit, Finding, Severity
 from marianne_lint.reading.edits import TextIndex, index_of
-from marianne_lint.reading.positions import Path, PNode, Span, editor_lines
+from marianne_lint.reading.positions import Path, PNode, Span, line_texts
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -188,7 +188,7 @@ def per_document(compute: Callable[[Context], _Value]) -> Callable[[Context], _V
 
 @per_document
 def _lines(ctx: Context) -> list[str]:
-    return [line for _, line in editor_lines(ctx.text)]
+    return line_texts(ctx.text)
 
 
 class Rule:

@@ -8,7 +8,7 @@ from typing import Any
 
 from marianne_lint.config import Config
 from marianne_lint.reading.loader import Limits, Loaded, load
-from marianne_lint.reading.positions import editor_lines
+from marianne_lint.reading.positions import line_texts
 from marianne_lint.server.convert import BOM
 
 
@@ -43,7 +43,7 @@ def take(source: str, path: str | None, config: Config | None = None) -> Snapsho
     kind = config.kind_for(path) if config is not None and path is not None else None
     if kind is None:
         kind = kinds.detect(loaded.data, path) if loaded.ok else kinds.detect_text(text, path)
-    return Snapshot(source, text, loaded, kind, tuple(line for _, line in editor_lines(text)))
+    return Snapshot(source, text, loaded, kind, tuple(line_texts(text)))
 
 
 class Snapshots:
