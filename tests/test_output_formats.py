@@ -334,6 +334,41 @@ def test_the_json_report_is_json_dumps_of_its_document_byte_for_byte() -> None:
         "files": 0, "error": 0, "warning": 0, "info": 0}}, indent=2, ensure_ascii=False) + "\n"
 
 
+@pytest.mark.parametrize("fmt", ["sarif", "gitlab"])
+def test_sarif_and_gitlab_are_laid_out_as_json_dumps_does(fmt: str) -> None:
+    """Both write each result as it is made (a report may hold 200,000); the text must still be
+    exactly ``json.dumps(document, indent=2)`` of what it holds, with and without findings."""
+    from marianne_lint.api import lint_text
+    from marianne_lint.report import Report, renderer
+
+    fixtures = Path(__file__).parent / "fixtures" / "rules"
+    diagnostics = []
+    for case in sorted(fixtures.rglob("*.yaml")):
+        diagnostics += lint_text(case.read_bytes().decode("utf-8", "replace"), path=f"é/{case.name}")
+    assert any(d.related for d in diagnostics) and any(d.fix for d in diagnostics)
+    for found in (diagnostics, diagnostics[:1], []):
+        text = renderer(fmt)(Report(diagnostics=found, files=1, lines={}))
+        assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+        document = json.loads(text)
+        assert len(document["runs"][0]["results"] if fmt == "sarif" else document) == len(found)
+
+
+def test_a_plain_sarif_result_is_written_as_its_dict_would_be() -> None:
+    """Results without fixes or related places are written from a template: the same text as
+    writing their dict (ends before and after the start, absolute and relative paths)."""
+    from marianne_lint.diagnostics import Diagnostic, Severity
+    from marianne_lint.report.json_format import indented
+    from marianne_lint.report.sarif_format import _ARTIFACT_LEVEL, _RESULT_LEVEL, _plain_result_text, _uri, result_dict
+
+    for path in ("a b/é.yaml", "/abs/x.yaml", "odd\n\"name\".yaml"):
+        for end in ((3, 9), (3, 4), (2, 1)):
+            for suggestion in (None, "try \"this\""):
+                d = Diagnostic(path, 3, 4, *end, "ML101", "schema-unknown-key", Severity.WARNING, "m é\n",
+                               suggestion=suggestion)
+                written = _plain_result_text(d, "f" * 64, 7, indented(_uri(path), _ARTIFACT_LEVEL))
+                assert written == indented(result_dict(d, "f" * 64, 7), _RESULT_LEVEL)
+
+
 def test_full_format_prints_a_long_help_once_per_file() -> None:
     """A list of allowed keys is printed at its first finding; later ones point back to it."""
     listing = "allowed keys here: " + ", ".join(f"key_{n}" for n in range(20))

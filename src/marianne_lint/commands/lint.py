@@ -155,8 +155,14 @@ def _write_stdout(text: str) -> None:
     if buffer is None:
         sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8"))
     else:
-        buffer.write(text.encode("utf-8", "backslashreplace"))  # a lone surrogate shows as \udcff
+        # A lone surrogate shows as \udcff. Encoded a megabyte at a time: a report of 200,000
+        # findings may run to 160 MB, and one encoded copy of it would be as big again.
+        for start in range(0, len(text), _CHUNK):
+            buffer.write(text[start : start + _CHUNK].encode("utf-8", "backslashreplace"))
         buffer.flush()
+
+
+_CHUNK = 1 << 20
 
 
 def _show_diff(diff: str, fixed: int, files: int, failed: bool) -> int:

@@ -7,28 +7,25 @@ lines.begin), and no others.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from marianne_lint.diagnostics import Severity
 from marianne_lint.report import Report, fingerprints
+from marianne_lint.report.json_format import JSON_STRING
 
 _SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "info"}
 
 
 def render(report: Report) -> str:
-    issues: list[dict[str, Any]] = []
+    issues: list[str] = []  # each written as it is made, not built: a report may hold 200,000
     for d, fingerprint in fingerprints(report):
         description = f"{d.code} {d.message}"
         if d.suggestion:
             description += f" (help: {d.suggestion})"
-        issues.append(
-            {
-                "description": description,
-                "check_name": d.rule,
-                "fingerprint": fingerprint,
-                "severity": _SEVERITY[d.severity],
-                "location": {"path": d.path, "lines": {"begin": d.line}},
-            }
+        s = JSON_STRING
+        issues.append(  # indented(issue_dict, "\n  "), written without building the dict
+            f'{{\n    "description": {s(description)},\n    "check_name": {s(d.rule)},'
+            f'\n    "fingerprint": {s(fingerprint)},\n    "severity": {s(_SEVERITY[d.severity])},'
+            f'\n    "location": {{\n      "path": {s(d.path)},\n      "lines": {{\n        "begin": {d.line:d}'
+            f'\n      }}\n    }}\n  }}'
         )
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    # json.dumps(issues, indent=2, ensure_ascii=False), byte for byte
+    return "[\n  " + ",\n  ".join(issues) + "\n]\n" if issues else "[]\n"

@@ -67,7 +67,7 @@ def diagnostic_text(d: Diagnostic) -> str:
     when it has no related places and no fix."""
     if d.related or d.fix is not None:
         return indented(as_dict(d), _LEVEL_2)
-    s = _STRING
+    s = JSON_STRING
     suggestion = s(d.suggestion) if d.suggestion else "null"
     return (
         f'{{\n      "path": {s(d.path)},\n      "line": {d.line:d},\n      "column": {d.column:d},'
@@ -90,12 +90,12 @@ def indented(value: Any, newline: str = "\n") -> str:
     return "".join(out)
 
 
-_STRING = json.encoder.encode_basestring  # the C version when it is built, as json.dumps uses
+JSON_STRING = json.encoder.encode_basestring  # the C version when it is built, as json.dumps uses
 
 
 def _write(value: Any, newline: str, out: list[str]) -> None:
     if isinstance(value, str):
-        out.append(_STRING(value))
+        out.append(JSON_STRING(value))
     elif value is None:
         out.append("null")
     elif value is True:
@@ -117,11 +117,11 @@ def _write(value: Any, newline: str, out: list[str]) -> None:
         for key, item in value.items():
             out.append(inner if first else separator)
             first = False
-            out.append(_STRING(key))
+            out.append(JSON_STRING(key))
             out.append(": ")
             kind = type(item)  # the scalars every diagnostic is made of, written without a call
             if kind is str:
-                out.append(_STRING(item))
+                out.append(JSON_STRING(item))
             elif kind is int:
                 out.append(int.__repr__(item))
             elif item is None:
