@@ -132,6 +132,31 @@ def test_a_malformed_entry_is_a_miss(project: Path, capsys: pytest.CaptureFixtur
     assert run(capsys, "score.yaml") == first
 
 
+def test_an_entry_missing_or_adding_any_key_is_a_miss(tmp_path: Path) -> None:
+    """Every key encode_result writes must be there, and no other: a planted entry without its kind
+    once broke every later run (KeyError), one without a finding's fix dropped the fix."""
+    from marianne_lint.cache import Cache, encode_result
+    from marianne_lint.diagnostics import Diagnostic, Edit, Fix, Severity
+
+    fix = Fix("f", "safe", (Edit(0, 1, "x", 1, 1, 1, 2),))
+    entry = encode_result("linted", [Diagnostic("s.yaml", 1, 1, 1, 2, "ML101", "schema-unknown-key",
+                                                Severity.ERROR, "m", fix=fix)], {1: "a: 1"}, {})
+    cache = Cache(tmp_path / "cache")
+    cache.put("k" * 64, entry)
+    assert cache.get("k" * 64) == json.loads(json.dumps(entry))
+    changed: list[dict[str, object]] = []
+    for key in entry:
+        changed.append({k: v for k, v in entry.items() if k != key})
+    for key in entry["diagnostics"][0]:
+        changed.append({**entry, "diagnostics": [{k: v for k, v in entry["diagnostics"][0].items() if k != key}]})
+    changed.append({**entry, "extra": 1})
+    changed.append({**entry, "diagnostics": [{**entry["diagnostics"][0], "extra": 1}]})
+    assert len(changed) == 4 + 13 + 2
+    for bad in changed:
+        cache.put("k" * 64, bad)
+        assert cache.get("k" * 64) is None, bad
+
+
 @pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, "{not json", "\udcff", ""])
 def test_an_unreadable_entry_is_a_miss(project: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
     first = run(capsys, "score.yaml")

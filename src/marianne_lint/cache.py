@@ -15,7 +15,7 @@ import contextlib
 import json
 import os
 import stat
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -196,7 +196,7 @@ def _write_new(folder: int, name: str, text: str) -> None:
 def _well_formed(entry: Any) -> bool:
     """Does ``entry`` have the shape :func:`encode_result` writes (so decoding cannot fail)?"""
     try:
-        if not isinstance(entry, dict) or entry.get("kind") not in (None, "linted"):
+        if not isinstance(entry, dict) or entry.keys() != _ENTRY_KEYS or entry["kind"] not in (None, "linted"):
             return False
         probes, lines, diagnostics = entry["probes"], entry["lines"], entry["diagnostics"]
         if not (isinstance(probes, dict) and isinstance(lines, dict) and isinstance(diagnostics, list)):
@@ -238,9 +238,15 @@ def _str(value: Any) -> str:
     return value
 
 
+#: The keys encode_result writes, of an entry and of each diagnostic: an entry with any other set
+#: (a key missing, one added) was not written by this version and is a miss.
+_ENTRY_KEYS = frozenset({"kind", "diagnostics", "lines", "probes"})
+_DIAGNOSTIC_KEYS = frozenset(field.name for field in fields(Diagnostic))
+
+
 def _decode_one(item: Any) -> Diagnostic:
-    if not isinstance(item, dict):
-        raise ValueError("a diagnostic is not an object")
+    if not isinstance(item, dict) or item.keys() != _DIAGNOSTIC_KEYS:
+        raise ValueError("a diagnostic is not an object of the fields encode_result writes")
     suggestion = item["suggestion"]
     return Diagnostic(
         path=_str(item["path"]),
@@ -257,7 +263,7 @@ def _decode_one(item: Any) -> Diagnostic:
         ),
         suggestion=None if suggestion is None else _str(suggestion),
         url=_str(item["url"]),
-        fix=_decode_fix(item.get("fix")),
+        fix=_decode_fix(item["fix"]),
     )
 
 

@@ -271,14 +271,14 @@ class _ErrorMapper:
     def finding(self, error: Any) -> Finding:
         loc: Path = tuple(error["loc"])
         kind: str = error["type"]
+        if kind == "extra_forbidden":  # first: a generated file may hold 200,000 of them
+            return self._unknown_key(loc)
         ctx: dict[str, Any] = error.get("ctx") or {}
         value = error.get("input")
         if kind == CROSS_FIELD:
             return self._cross_field(loc, error["msg"], ctx)
         if kind == "missing":
             return self._missing(loc)
-        if kind == "extra_forbidden":
-            return self._unknown_key(loc)
         if "[key]" in loc or kind == "invalid_key":
             return self._bad_key(loc, error)
         span, _ = self.key_span(loc)
@@ -388,7 +388,8 @@ class _ErrorMapper:
             fix = self._rename(loc, close[0]) if sure else None
         else:
             written = str(key)
-            elsewhere = [p for p in self._key_index.get(written, ()) if p != written]
+            places = self._key_index.get(written)
+            elsewhere = [p for p in places if p != written] if places else None
             if elsewhere:
                 suggestion = f"'{key}' belongs under {elsewhere[0].rsplit('.', 1)[0]}: {elsewhere[0]}"
             elif allowed:
