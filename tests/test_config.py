@@ -286,6 +286,26 @@ def test_mistake_in_pyproject_table(project: Path, capsys: pytest.CaptureFixture
     assert code == 2 and "did you mean 'ignore'?" in err and "pyproject.toml" in err
 
 
+@pytest.mark.parametrize("text", [
+    '[tool.marianne-lint]\nignore = ["ML302"]\nselect = [\n',
+    "[tool.marianne-lint]\n[tool.marianne-lint\n",
+    '[project]\nname = "x"\n[ tool . "marianne-lint" ]\nignore = [ML302]\n',
+    'tool.marianne-lint.ignore = ["ML302"\n',
+])
+def test_a_broken_pyproject_with_our_table_is_a_tool_error(project: Path, capsys: pytest.CaptureFixture[str],
+                                                           text: str) -> None:
+    """Dropping the settings in silence would lint with rules the project turned off."""
+    write(project / "pyproject.toml", text)
+    code, _, err = lint(capsys, "score.yaml")
+    assert code == 2 and "pyproject.toml: not valid TOML" in err
+
+
+def test_a_broken_pyproject_of_another_tool_is_passed_over(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "pyproject.toml", '[project]\ndependencies = ["marianne-lint"\n')
+    code, findings, err = lint(capsys, "score.yaml")
+    assert code == 0 and findings and err == ""
+
+
 def test_missing_config_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = lint(capsys, "--config", "nowhere.toml", "score.yaml")
     assert code == 2 and "nowhere.toml" in err

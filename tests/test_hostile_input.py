@@ -165,6 +165,17 @@ def test_a_misspelled_subcommand_is_a_tool_error_with_a_suggestion(tmp_path: Pat
     )
 
 
+def test_an_empty_path_is_a_tool_error_not_the_current_folder(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("name: [\n", encoding="utf-8")
+    proc = cli_run(tmp_path, "")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip() == "marianne-lint: an empty path names no file or folder"
+    from marianne_lint import lint_paths
+
+    (found,) = lint_paths([""])
+    assert found.rule == "unreadable-file" and found.path == ""
+
+
 def test_an_unknown_option_gets_a_did_you_mean(tmp_path: Path) -> None:
     proc = cli_run(tmp_path, "--selct", "ML1", ".")
     assert proc.returncode == 2
@@ -235,3 +246,26 @@ def test_rule_documentation_shows_no_restructuredtext(tmp_path: Path) -> None:
         markdown = re.sub(r"```yaml\n.*?\n```", "", described["help"]["markdown"], flags=re.S)
         for text in (described["help"]["text"], markdown, described["fullDescription"]["text"]):
             assert "``" not in text and "::\n" not in text, described["name"]
+
+
+@pytest.mark.parametrize(("data", "where"), [
+    (b"a: 1\rb: 2\rc: \x00\r", (3, 4)),  # lone CR line breaks
+    (b"a: 1\r\nb: 2\r\nc: \x00\r\n", (3, 4)),
+    (b"a: 1\nname: \xc3\xa9\xc3\xa9 \xff\n", (2, 10)),  # columns in characters, not bytes
+    (b"\xef\xbb\xbfa: \xff\n", (1, 4)),  # a byte order mark is not a column
+    (b"a: \xff\xfe\xff\nb: \xff\n", (1, 4)),
+])
+def test_an_unreadable_byte_is_placed_as_an_editor_shows_it(tmp_path: Path, data: bytes,
+                                                              where: tuple[int, int]) -> None:
+    from marianne_lint.reading.source import decode
+
+    source = decode("x.yaml", data)
+    assert source.text is None and source.finding is not None
+    assert (source.finding.span.line, source.finding.span.column) == where
+
+
+def test_a_key_with_a_lone_surrogate_is_reported_at_the_key() -> None:
+    text = 'name: x\nworkspace: ./w\nsheet:\n  size: 1\n  total_items: 2\nprompt:\n  template: hi\n"\\udfff": 1\n'
+    (found,) = [d for d in lint_text(text) if d.severity.label == "error"]
+    assert (found.rule, found.line, found.column) == ("schema-key-type", 8, 1)
+    assert "'\\udfff' at the top level" in found.message

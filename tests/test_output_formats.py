@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from hypothesis import strategies as st
 from conftest import shared_dir
 from marianne_lint.diagnostics import Diagnostic, Related, Severity
 from marianne_lint.reading.positions import Span
-from marianne_lint.report import FORMATS, Report, renderer
+from marianne_lint.report import FORMATS, Report, printable, renderer
 from marianne_lint.rules import RULES
 
 FAULTY = """\
@@ -242,8 +243,13 @@ def test_github_escaping_round_trips(
     d = Diagnostic.at(path, Span(line, column, line, column + 1), rule.code, rule.name, severity, message,
                    (Related(path, 1, 1, "x"),), suggestion)
     (command,) = parse_github(renderer("github")(Report([d], 1, {})))
-    assert command["file"] == path
-    assert command["message"] == (message if not suggestion else f"{message} (help: {suggestion})")
+    # CR and LF round-trip through GitHub's escapes; the other control characters, which its
+    # syntax cannot carry, are written escaped (\x1b) as in every format
+    shown = "".join(char if char in "\r\n" else printable(char) for char in path)
+    assert command["file"] == shown
+    text = message if not suggestion else f"{message} (help: {suggestion})"
+    assert command["message"] == "".join(char if char in "\r\n" else printable(char) for char in text)
+    assert not any(unicodedata.category(char) == "Cc" and char not in "\t\r\n" for char in command["file"])
     assert (int(command["line"]), int(command["col"])) == (line, column)
 
 

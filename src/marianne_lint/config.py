@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -75,6 +76,11 @@ class Config:
         return out
 
 
+#: A ``[tool.marianne-lint]`` table (or a ``tool.marianne-lint.*`` key) in a pyproject.toml that does
+#: not parse: that file is the configuration, and its error is reported.
+_OUR_TABLE = re.compile(r"""(?m)^[ \t]*(?:\[[ \t]*)?tool[ \t]*\.[ \t]*["']?marianne-lint\b""")
+
+
 def find_config(start: Path) -> Path | None:
     """The nearest ``.marianne-lint.toml``, or ``pyproject.toml`` with our table, upward from ``start``."""
     for folder in [start, *start.parents]:
@@ -94,6 +100,8 @@ def find_config(start: Path) -> Path | None:
             try:
                 table = tomllib.loads(text)
             except tomllib.TOMLDecodeError:
+                if _OUR_TABLE.search(text):
+                    return pyproject  # ours, and broken: loading it says where (never dropped in silence)
                 continue
             if "marianne-lint" in table.get("tool", {}):
                 return pyproject

@@ -35,7 +35,7 @@ def discover(paths: Sequence[str], config: Config, force_exclude: bool = False) 
     """
     seen: set[str] = set()
     for raw in paths:
-        if raw == "-":
+        if raw in ("-", ""):  # stdin; an empty path names no file (Path("") would be the current folder)
             yield raw, False
             continue
         path = Path(raw)

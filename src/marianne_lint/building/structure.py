@@ -281,6 +281,18 @@ class _ErrorMapper:
             return self._missing(loc)
         if "[key]" in loc or kind == "invalid_key":
             return self._bad_key(loc, error)
+        if kind == "string_unicode" and isinstance(value, str):
+            mapping = self.value_node(loc)
+            if mapping is not None and mapping.keys is not None and value in mapping.keys:
+                # pydantic reports a key it cannot read as text at the mapping: point at the key
+                written = value.encode("unicode_escape", "backslashreplace").decode("ascii")
+                place = f"in {self.dotted(loc)}" if loc else "at the top level"
+                return Finding(
+                    "schema-key-type", mapping.keys[value].span,
+                    f"the key '{written}' {place} holds half of a surrogate pair, which is not a "
+                    "character: Marianne's models cannot read it as text",
+                    suggestion="remove the \\u escape or complete the pair",
+                )
         span, _ = self.key_span(loc)
         where = self.dotted(loc)
         node = self.value_node(loc)

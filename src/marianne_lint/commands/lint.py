@@ -39,7 +39,7 @@ def _lint_parser() -> argparse.ArgumentParser:
     parser.add_argument("--select", metavar="RULES", help="comma-separated rules to enable (replaces the default)")
     parser.add_argument("--extend-select", metavar="RULES", help="comma-separated rules to enable in addition")
     parser.add_argument("--ignore", metavar="RULES", help="comma-separated rules to disable")
-    parser.add_argument("--fail-on", choices=("error", "warning", "info"), default=None, help=(
+    parser.add_argument("--fail-on", type=str.lower, choices=("error", "warning", "info"), default=None, help=(
         "lowest severity that makes the exit code 1 (default: error)"
     ))
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
@@ -184,6 +184,8 @@ def _lint(args: argparse.Namespace) -> int:
     from marianne_lint.report import Report, renderer
     from marianne_lint.runner import default_jobs, lint_many
 
+    if "" in args.paths:  # an unset shell variable, most often: say so rather than lint something else
+        raise ConfigError("an empty path names no file or folder")
     config = effective_config(args)
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "full")
     jobs = args.jobs if args.jobs is not None else default_jobs()

@@ -123,12 +123,15 @@ _new_span: Callable[[tuple[int, int, int, int]], Span] = partial(tuple.__new__, 
 
 
 class _Frame:
-    __slots__ = ("anchor", "items", "kind", "node", "pairs", "path", "pending", "size", "tag")
+    """One collection being composed. It keeps only its own step below its parent (its path is the
+    steps of the frames above it): whole paths in every frame cost memory quadratic in the depth."""
 
-    def __init__(self, kind: str, node: PNode, path: Path, anchor: str | None, tag: str | None) -> None:
+    __slots__ = ("anchor", "items", "kind", "node", "pairs", "pending", "size", "step", "tag")
+
+    def __init__(self, kind: str, node: PNode, step: Any, anchor: str | None, tag: str | None) -> None:
         self.kind = kind
         self.node = node
-        self.path = path
+        self.step = step
         self.items: list[Any] = []
         self.pairs: list[tuple[Any, PNode, Any, PNode]] = []
         self.pending: tuple[Any, PNode] | None = None
@@ -252,15 +255,23 @@ class _Composer:
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
     # -- composition ------------------------------------------------------------------------------
+    def _child_step(self) -> Any:
+        """The step below the innermost open collection where the next node goes (None at the top)."""
+        if not self.stack:
+            return None
+        frame = self.stack[-1]
+        if frame.kind == SEQ:
+            return len(frame.items)
+        return "<key>" if frame.pending is None else frame.pending[0]
+
+    def _path_of(self, frames: list[_Frame]) -> Path:
+        """The data path of the innermost of ``frames`` (the open collections from the top down)."""
+        return tuple(frame.step for frame in frames[1:])
+
     def _child_path(self) -> Path:
         if not self.stack:
             return ()
-        frame = self.stack[-1]
-        if frame.kind == SEQ:
-            return (*frame.path, len(frame.items))
-        if frame.pending is None:
-            return (*frame.path, "<key>")
-        return (*frame.path, frame.pending[0])
+        return (*self._path_of(self.stack), self._child_step())
 
     def _event(self, name: str, event: Any) -> None:
         if name == "ScalarEvent":
@@ -291,7 +302,7 @@ class _Composer:
             if event.anchor:
                 self._new_anchor(event.anchor, node.span)
                 self.building.add(event.anchor)
-            self.stack.append(_Frame(kind, node, self._child_path(), event.anchor, tag))
+            self.stack.append(_Frame(kind, node, self._child_step(), event.anchor, tag))
         elif name in ("MappingEndEvent", "SequenceEndEvent"):
             frame = self.stack.pop()
             end = self._point(event.end_mark)
@@ -531,7 +542,8 @@ class _Composer:
         # Marianne keeps the last value: deleting the earlier entry changes nothing it reads.
         removal = index_of(self.text).delete_entry(first.span, first_value.span, entries)
         fix = Fix.of(f"remove the earlier '{first.text}' (line {first.span.line})", "safe", removal)
-        where = ".".join(str(step) for step in frame.path) or "the top level"
+        # (the frame is closed: the open ones are its ancestors)
+        where = ".".join(str(step) for step in self._path_of([*self.stack, frame])) or "the top level"
         same = "" if first.text == second.text else f" (YAML 1.1 reads '{first.text}' and '{shown}' as the same key)"
         self.out.findings.append(
             Finding(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from marianne_lint.diagnostics import Finding
-from marianne_lint.reading.positions import Span
+from marianne_lint.reading.positions import Span, place
 
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 
@@ -27,9 +27,10 @@ def _point(line: int, column: int) -> Span:
 
 
 def _where(data: bytes, offset: int) -> Span:
-    line = data.count(b"\n", 0, offset) + 1
-    start = data.rfind(b"\n", 0, offset) + 1
-    return _point(line, offset - start + 1)
+    """The place of byte ``offset`` as an editor shows it: lines broken at LF, CRLF and CR, columns
+    in characters (an invalid byte before it counts as the one replacement character editors show)."""
+    before = data[:offset].removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
+    return _point(*place(before, len(before)))
 
 
 _WIDE_BOMS = (

@@ -38,8 +38,8 @@ def renderer(name: str) -> Callable[[Report], str]:
     return render
 
 
-_CONTROL = {**{c: f"\\x{c:02x}" for c in range(0x20) if c != 0x09}, 0x7F: "\\x7f", 0x0A: "\\n", 0x0D: "\\r",
-            0x85: "\\x85", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+_CONTROL = {**{c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if c != 0x09}, 0x0A: "\\n",
+            0x0D: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
 def printable(text: str) -> str:

@@ -6,13 +6,15 @@ Chosen automatically when ``GITHUB_ACTIONS=true`` and no format was given.
 from __future__ import annotations
 
 from marianne_lint.diagnostics import Severity
-from marianne_lint.report import Report, summary_line
+from marianne_lint.report import Report, printable, summary_line
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub's escapes for %, CR and LF; other control characters (ESC, DEL...), which the syntax
+    cannot carry, written as ``\\x1b`` as every other format does (never raw into a CI log)."""
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:

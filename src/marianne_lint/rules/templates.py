@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from marianne_lint.building.structure import MAX_GUESSES
 from marianne_lint.diagnostics import Finding, Fix, Severity
 from marianne_lint.reading.positions import Span
 from marianne_lint.rules.base import Context, Rule
@@ -136,12 +137,8 @@ def template_span(
     node = ctx.node(*source.key)
     if not source.inline or node is None or node.style != "|":
         return key
-    lines = source.text.split("\n")
-    last = len(lines)
-    while last > 1 and not lines[last - 1].strip():
-        last -= 1
-    line = max(1, min(line, last))
-    text = lines[line - 1]
+    line = max(1, min(line, source.last))
+    text = source.lines[line - 1]
     yaml_line = node.span.line + line
     # A literal block's line in the file is its indentation followed by the template line.
     written = ctx.line_text(yaml_line)
@@ -150,13 +147,32 @@ def template_span(
     else:
         indent = len(written) - len(written.lstrip()) + 1 if written.strip() else key.column + 2
     if column is None and needle is not None:
-        match = re.search(rf"(?<![\w.]){re.escape(needle)}(?!\w)", text)
-        if match:
-            column, width = match.start(), match.end() - match.start()
+        found = _word_at(text, needle)
+        if found is not None:
+            column, width = found, len(needle)
     if column is None:
         column = len(text) - len(text.lstrip())
         width = max(1, len(text.rstrip()) - column)
     return Span(yaml_line, indent + column, yaml_line, indent + column + max(1, width))
+
+
+def _word_at(text: str, word: str) -> int | None:
+    """Where ``word`` first stands in ``text`` as a whole name (not inside a longer name, not after a
+    dot); a plain search, since a template may name 20,000 words and each regex would be compiled."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        before = text[start - 1] if start else ""
+        after = text[end] if end < len(text) else ""
+        if not (before == "." or _is_word_char(before)) and not _is_word_char(after):
+            return start
+        start = text.find(word, start + 1)
+    return None
+
+
+def _is_word_char(char: str) -> bool:
+    """What ``\\w`` matches (a letter, digit or underscore of any script)."""
+    return bool(char) and (char.isalnum() or char == "_")
 
 
 # -- what a template uses ----------------------------------------------------------------------
@@ -205,8 +221,9 @@ def unknown_filters(parsed: Parsed) -> list[tuple[str, str, int, str]]:
             continue
         seen[(kind, name)] = min(seen.get((kind, name), line), line)
     out = []
-    for (kind, name), line in sorted(seen.items(), key=lambda kv: (kv[1], kv[0])):
-        close = _close(name, filters if kind == "filter" else tests)
+    for number, ((kind, name), line) in enumerate(sorted(seen.items(), key=lambda kv: (kv[1], kv[0]))):
+        # a generated template may call 20,000 unknown filters: guesses for the first few only
+        close = _close(name, filters if kind == "filter" else tests) if number < MAX_GUESSES else None
         suggestion = f"did you mean '{close}'?" if close else f"use one of Jinja's built-in {kind}s"
         out.append((kind, name, line, suggestion))
     return out
@@ -369,7 +386,9 @@ class UndefinedTemplateVariable(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         defined = prompt_defined(ctx)
+        choices = sorted(defined)
         user = sorted(str(name) for name in _variables(ctx))
+        guesses = 0
         for source in prompt_sources(ctx):
             if not source.parsed.ok:
                 continue
@@ -389,7 +408,11 @@ class UndefinedTemplateVariable(Rule):
                     message += (
                         " (mzt validate's V101 wrongly counts instrument_name as built-in; only validations get it)"
                     )
-                close = _close(name, defined - {name})
+                close = None
+                if guesses < MAX_GUESSES:  # a generated template may name 20,000 words: stay linear
+                    guesses += 1
+                    found = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)  # name is not among them
+                    close = found[0] if found else None
                 if close:
                     suggestion = f"did you mean '{close}'?"
                 elif user and len(user) <= 5:

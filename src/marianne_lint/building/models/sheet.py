@@ -420,7 +420,7 @@ class SheetConfig(MarianneModel):
     def _expand_fan_out(self) -> Self:
         self._input_total_items = self.total_items
         self._input_fan_out = dict(self.fan_out)
-        self._input_dependencies = copy.deepcopy(self.dependencies)
+        self._input_dependencies = {stage: list(upstream) for stage, upstream in self.dependencies.items()}
         if not self.fan_out:
             return self
 

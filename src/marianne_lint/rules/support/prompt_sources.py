@@ -6,7 +6,7 @@ that compare what the prompt asks for with what is checked share them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 
 from marianne_lint.rules.base import Context, per_document
@@ -24,6 +24,18 @@ class PromptSource:
     text: str
     inline: bool
     parsed: Parsed
+    lines: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """The template's lines (split once: a rule may place 20,000 findings in one template)."""
+    last: int = field(init=False, repr=False, compare=False)
+    """The number of the last line that is not blank (1 when all are)."""
+
+    def __post_init__(self) -> None:
+        lines = tuple(self.text.split("\n"))
+        last = len(lines)
+        while last > 1 and not lines[last - 1].strip():
+            last -= 1
+        object.__setattr__(self, "lines", lines)
+        object.__setattr__(self, "last", last)
 
     def where(self, line: int) -> str:
         """How a message names a line of this template."""
