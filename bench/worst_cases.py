@@ -54,6 +54,10 @@ def cases() -> dict[str, str]:
             "rate_limit:\n  detection_patterns: ['a{4294967296}', '" + "(" * 1000 + ")" * 1000 + "']\n"
         )),
         "syntax error at the end of a 200 KB file": block * (200_000 // len(block) + 1) + "bad: [1, 2\n",
+        "20,000 undefined template variables": HEAD.format(items=2, extra="").replace(
+            "  template: hi\n", "  template: |\n" + "".join(f"    {{{{ v{i} }}}}\n" for i in range(20_000))),
+        "2,000 sheets, each waiting on up to 200 before it": score(2000, "  dependencies:\n" + "".join(
+            f"    {i}: [{', '.join(str(j) for j in range(max(1, i - 200), i))}]\n" for i in range(2, 2001))),
     }
 
 
