@@ -378,3 +378,19 @@ def test_a_folder_walk_over_special_files_never_hangs_or_crashes(tmp_path: Path,
             shutil.rmtree(root, ignore_errors=True)
 
     check()
+
+
+def test_a_setting_naming_a_device_or_a_fifo_says_what_it_is(tmp_path: Path) -> None:
+    """A device or a named pipe exists: a message saying it does not would send the user looking."""
+    from marianne_lint import lint_text
+
+    os.mkfifo(tmp_path / "pipe.md")
+    text = (f"name: x\nworkspace: {tmp_path}\nsheet:\n  size: 1\n  total_items: 2\n  prelude:\n"
+            f"    - {{file: /dev/zero, as: context}}\n    - {{file: {tmp_path}/pipe.md, as: context}}\n"
+            f"    - {{file: {tmp_path}/none.md, as: context}}\nprompt:\n  template_file: /dev/zero\n")
+    messages = {d.line: d.message for d in lint_text(text, path=str(tmp_path / "s.yaml"))
+                if d.rule in ("injection-file-missing", "template-file-missing")}
+    assert "is a device, not a regular file" in messages[7]
+    assert "is a named pipe (FIFO), not a regular file" in messages[8]
+    assert "does not exist" in messages[9]
+    assert "which is a device, not a regular file" in messages[11]

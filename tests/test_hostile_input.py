@@ -176,6 +176,13 @@ def test_an_empty_path_is_a_tool_error_not_the_current_folder(tmp_path: Path) ->
     assert found.rule == "unreadable-file" and found.path == ""
 
 
+def test_fail_on_takes_a_severity_in_any_case_as_the_configuration_does(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text("name: x\nworkspace: ./w\nsheet: {size: 1, total_items: 2}\n"
+                                     "prompt: {template: hi}\n", encoding="utf-8")
+    assert cli_run(tmp_path, "--fail-on", "WARNING", "--no-cache", "s.yaml").returncode == 1
+    assert cli_run(tmp_path, "--fail-on", "Error", "--no-cache", "s.yaml").returncode == 0
+
+
 def test_an_unknown_option_gets_a_did_you_mean(tmp_path: Path) -> None:
     proc = cli_run(tmp_path, "--selct", "ML1", ".")
     assert proc.returncode == 2

@@ -73,6 +73,16 @@ def exists(path: Path) -> bool:
     return _seen(path) is not None
 
 
+def kind(path: Path) -> str | None:
+    """What ``path`` is, for a message ("a regular file", "a folder", "a device"...); None when missing."""
+    found = _seen(path)
+    if found is None:
+        return None
+    from marianne_lint.reading.bounded import kind_of
+
+    return "a regular file" if found[0] == stat.S_IFREG else kind_of(found[0])
+
+
 def is_file(path: Path) -> bool:
     found = _seen(path)
     return found is not None and found[0] == stat.S_IFREG

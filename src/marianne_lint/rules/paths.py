@@ -46,6 +46,17 @@ _VALIDATION_BUILTINS = frozenset(VALIDATION_BUILTINS)
 
 
 _exists = filesystem.exists
+
+
+def _problem(path: FsPath, *, folder: bool, file: str = "file") -> str:
+    """Why ``path`` is not the folder (or file) a setting needs: it is missing, or what it is instead
+    (a device or a named pipe exists: saying it does not would send the user looking for it)."""
+    found = filesystem.kind(path)
+    if found is None:
+        return "does not exist"
+    if folder:
+        return "is a file, not a folder" if found == "a regular file" else f"is {found}, not a folder"
+    return f"is a folder, not a {file}" if found == "a folder" else f"is {found}, not a regular {file}"
 _is_file = filesystem.is_file
 _is_dir = filesystem.is_dir
 _resolve = filesystem.resolve  # ``Path.resolve()`` as Marianne calls it
@@ -393,7 +404,7 @@ class TemplateFileMissing(Rule):
         path = _score_relative(ctx, written)
         if path is None or _is_file(path):
             return
-        problem = "is not a file" if _exists(path) else "does not exist"
+        problem = _problem(path, folder=False)
         yield Finding(
             self.name,
             found.key,
@@ -435,11 +446,7 @@ class SystemPromptFileMissing(Rule):
         path = _score_relative(ctx, written)
         if path is None or _is_file(path):
             return
-        problem = (
-            "is a folder, not a file"
-            if _is_dir(path)
-            else ("is not a regular file" if _exists(path) else "does not exist")
-        )
+        problem = _problem(path, folder=False)
         yield Finding(
             self.name,
             found.key,
@@ -481,7 +488,7 @@ class WorkingDirectoryMissing(Rule):
         path = _score_relative(ctx, written)
         if path is None or _is_dir(path):
             return
-        problem = "is a file, not a folder" if _exists(path) else "does not exist"
+        problem = _problem(path, folder=True)
         yield Finding(
             self.name,
             found.key,
@@ -572,10 +579,7 @@ class InjectionFileMissing(Rule):
             wanted_dir = item.key == "directory"
             if _is_dir(target) if wanted_dir else _is_file(target):
                 continue
-            if wanted_dir:
-                problem = "is a file, not a folder" if _exists(target) else "does not exist"
-            else:
-                problem = "is a folder, not a file" if _is_dir(target) else "does not exist"
+            problem = _problem(target, folder=wanted_dir)
             message = f"{item.source}: {item.key} '{item.written}'{where} {problem}, so its content cannot be injected"
             suggestion = "fix the path, or create the file before the job runs"
             beside = _resolve(folder / written)
@@ -948,7 +952,7 @@ class FleetScoreMissing(Rule):
             path = against(folder, written)
             if _is_file(path):
                 continue
-            problem = "is a folder, not a score file" if _is_dir(path) else "does not exist"
+            problem = _problem(path, folder=False, file="score file")
             where = "" if FsPath(written).is_absolute() else " (relative to the fleet file)"
             yield Finding(
                 self.name,
