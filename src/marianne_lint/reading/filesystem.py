@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from marianne_lint.reading.bounded import kind_of, read_regular
+
 Signature = tuple[int, int, int] | None
 """None when the path does not exist, else (file type bits, size, mtime in ns); size and mtime
 are -1 when only the kind of the path mattered (an existence check, not a read)."""
@@ -78,8 +80,6 @@ def kind(path: Path) -> str | None:
     found = _seen(path)
     if found is None:
         return None
-    from marianne_lint.reading.bounded import kind_of
-
     return "a regular file" if found[0] == stat.S_IFREG else kind_of(found[0])
 
 
@@ -100,7 +100,6 @@ def size(path: Path) -> int | None:
 
 def read_bytes(path: Path, max_bytes: int) -> bytes:
     """A regular file's bytes, at most ``max_bytes`` (see :mod:`marianne_lint.reading.bounded`)."""
-    from marianne_lint.reading.bounded import read_regular
 
     _seen(path, content=True)
     return read_regular(path, max_bytes)

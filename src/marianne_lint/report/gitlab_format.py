@@ -16,11 +16,11 @@ _SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INF
 
 def render(report: Report) -> str:
     issues: list[str] = []  # each written as it is made, not built: a report may hold 200,000
+    s = JSON_STRING
     for d, fingerprint in fingerprints(report):
         description = f"{d.code} {d.message}"
         if d.suggestion:
             description += f" (help: {d.suggestion})"
-        s = JSON_STRING
         issues.append(  # indented(issue_dict, "\n  "), written without building the dict
             f'{{\n    "description": {s(description)},\n    "check_name": {s(d.rule)},'
             f'\n    "fingerprint": {s(fingerprint)},\n    "severity": {s(_SEVERITY[d.severity])},'

@@ -386,7 +386,6 @@ class UndefinedTemplateVariable(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         defined = prompt_defined(ctx)
-        choices = sorted(defined)
         user = sorted(str(name) for name in _variables(ctx))
         guesses = 0
         for source in prompt_sources(ctx):
@@ -411,8 +410,7 @@ class UndefinedTemplateVariable(Rule):
                 close = None
                 if guesses < MAX_GUESSES:  # a generated template may name 20,000 words: stay linear
                     guesses += 1
-                    found = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)  # name is not among them
-                    close = found[0] if found else None
+                    close = _close(name, defined)  # an undefined name is never among the defined
                 if close:
                     suggestion = f"did you mean '{close}'?"
                 elif user and len(user) <= 5:
